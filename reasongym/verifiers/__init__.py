@@ -1,0 +1,1 @@
+"""Verifiers: everything that turns (task, completion) into a Verdict. See each module's docstring."""
