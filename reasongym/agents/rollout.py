@@ -1,0 +1,132 @@
+"""Rollouts: G episodes of each task through the Gymnasium API, flattened into token rows for the learner.
+
+    pool = EnvPool("reasongym/Math-v0", {"difficulty": 1}, size=16)
+    tasks = pick_tasks(pool.envs[0], seeds=[101, 102])       # reset(seed) chooses a task
+    rollouts = collect(pool, policy, tasks, group_size=8, sampling=SamplingParams(max_new_tokens=128))
+    rows = to_rows(rollouts, policy)                           # ids + mask of the sampled tokens
+
+A group is G resets to the same task (`reset(options={"task": task})`), so any environment built on
+TextEnv trains. Steps of many episodes are verified in parallel threads (the verifiers do their work in
+worker processes or sandboxes). A multi-turn episode becomes one row: the final transcript's tokens, with
+mask 1 on tokens the policy sampled and 0 on prompts and environment feedback.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import gymnasium
+
+from reasongym.core import Completion, Rollout, SamplingParams, Task, Turn
+from reasongym.registry import make
+
+
+class EnvPool:
+    """`size` instances of one environment, reused across steps."""
+
+    def __init__(self, env_id: str, kwargs: dict | None = None, size: int = 1):
+        self.env_id, self.kwargs = env_id, dict(kwargs or {})
+        self.envs: list[gymnasium.Env] = [make(env_id, **self.kwargs) for _ in range(max(1, size))]
+        self.threads = ThreadPoolExecutor(max_workers=min(16, len(self.envs)))
+
+    def grow(self, size: int) -> None:
+        while len(self.envs) < size:
+            self.envs.append(make(self.env_id, **self.kwargs))
+
+    def close(self) -> None:
+        self.threads.shutdown(wait=False)
+        for env in self.envs:
+            env.close()
+
+
+def pick_tasks(env: gymnasium.Env, seeds: list[int]) -> list[Task]:
+    """The task each seed selects: `reset(seed=s)` is deterministic, so seeds are the data position."""
+    tasks = []
+    for s in seeds:
+        _, info = env.reset(seed=int(s))
+        if not isinstance(info.get("task"), Task):
+            raise TypeError(f"{env.spec.id if env.spec else env}: reset() must put the Task in info['task'] "
+                            "(build the environment on reasongym.envs.base.TextEnv)")
+        tasks.append(info["task"])
+    return tasks
+
+
+def collect(pool: EnvPool, policy, tasks: list[Task], group_size: int,
+            sampling: SamplingParams) -> list[Rollout]:
+    """Run group_size episodes of each task to the end; returns rollouts grouped task by task."""
+    n = len(tasks) * group_size
+    pool.grow(n)
+    envs = pool.envs[:n]
+    episode_tasks = [t for t in tasks for _ in range(group_size)]
+    observations = [env.reset(options={"task": t})[0] for env, t in zip(envs, episode_tasks)]
+    turns: list[list[Turn]] = [[] for _ in range(n)]
+    ends = [(False, False)] * n
+    active = list(range(n))
+    one = SamplingParams(sampling.temperature, sampling.top_p, sampling.max_new_tokens, n=1)
+    while active:
+        completions = policy.act([observations[i] for i in active], one)
+        results = list(pool.threads.map(lambda ic: envs[ic[0]].step(ic[1].text), zip(active, completions)))
+        still = []
+        for i, c, (obs, reward, term, trunc, info) in zip(active, completions, results):
+            turns[i].append(Turn(observations[i], c, float(reward), info.get("verdict")))
+            observations[i], ends[i] = obs, (bool(term), bool(trunc))
+            if not (term or trunc):
+                still.append(i)
+        active = still
+    return [Rollout(t, tr, *e) for t, tr, e in zip(episode_tasks, turns, ends)]
+
+
+@dataclass
+class Row:
+    """One training sequence: token ids and which of them the policy sampled (mask 1)."""
+
+    input_ids: list[int]
+    mask: list[int]
+    reward: float
+    group: int
+    completion_tokens: int
+
+
+def to_rows(rollouts: list[Rollout], policy, group_size: int) -> list[Row]:
+    return [episode_row(r, policy, k // group_size) for k, r in enumerate(rollouts)]
+
+
+def episode_row(rollout: Rollout, policy, group: int) -> Row:
+    """Flatten an episode: prompt, then per turn the sampled tokens (mask 1) and the environment's
+    reply rendered by the chat template (mask 0)."""
+    ids = policy.encode_chat(rollout.turns[0].observation)
+    mask = [0] * len(ids)
+    for k, turn in enumerate(rollout.turns):
+        sampled = list(turn.completion.token_ids or policy.tokenizer.encode(turn.completion.text))
+        ids += sampled
+        mask += [1] * len(sampled)
+        if k + 1 < len(rollout.turns):
+            between = _between_turns(policy, turn, rollout.turns[k + 1].observation)
+            ids += between
+            mask += [0] * len(between)
+    n_sampled = sum(mask)
+    return Row(ids, mask, rollout.reward, group, n_sampled)
+
+
+def _between_turns(policy, turn: Turn, next_obs) -> list[int]:
+    """Tokens the chat template puts between a sampled reply and the next generation prompt."""
+    tok = policy.tokenizer
+    before = tok.apply_chat_template(turn.observation, add_generation_prompt=True, tokenize=False)
+    after = tok.apply_chat_template(next_obs, add_generation_prompt=True, tokenize=False)
+    reply = turn.completion.text
+    if not after.startswith(before + reply):
+        raise ValueError("the chat template re-renders earlier turns differently; multi-turn rows need a "
+                         "template that renders each transcript as a prefix of the next")
+    rest = after[len(before) + len(reply):]
+    ended = bool(turn.completion.token_ids) and turn.completion.token_ids[-1] in policy.eos_ids
+    eos_text = tok.decode([policy.eos_ids[0]]) if ended else ""
+    if eos_text and rest.startswith(eos_text):
+        rest = rest[len(eos_text):]  # the sampled EOS already closed the reply
+    return tok.encode(rest, add_special_tokens=False)
+
+
+def completion_stats(completions: list[Completion]) -> dict[str, float]:
+    lengths = [len(c.token_ids or []) for c in completions]
+    return {"completion_len": sum(lengths) / max(1, len(lengths)),
+            "truncated_frac": sum(c.finish_reason == "length" for c in completions) / max(1, len(completions))}

@@ -1,0 +1,234 @@
+"""The learner on `accelerate`: micro-batches, gradient accumulation, clipping, schedule, checkpoints.
+
+One `Learner` serves both stages of the recipe: `sft_step` (cold start: negative log-likelihood of worked
+solutions) and `grpo_step` (the clipped GRPO objective of `grpo.py`). Each process owns whole groups; the
+loss of every micro-batch is divided by the token (or sequence) count of the whole step over all
+processes, so N processes give the same update as one process on the same data (DDP averages gradients,
+hence the factor `num_processes`). Reference log-probs come from the base weights with the LoRA adapter
+disabled, or from a frozen copy when all weights train; with beta=0 no reference forward is run.
+
+Checkpoints (`save`/`load`) hold the trainable weights, optimizer, scheduler, every process's RNG states
+and a JSON state (stage, step, data position), written atomically, so a SIGKILLed run resumes exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import shutil
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+
+from reasongym.agents.grpo import LossConfig, policy_loss
+from reasongym.agents.policy import HFPolicy, TokenLogProbs, autocast
+from reasongym.agents.rollout import Row
+
+
+def lr_lambda(warmup: int, total: int, schedule: str):
+    if schedule not in ("constant", "linear", "cosine"):
+        raise ValueError(f"unknown schedule {schedule!r}: use constant, linear or cosine")
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        frac = (step - warmup) / max(1, total - warmup)
+        if schedule == "linear":
+            return max(0.0, 1 - frac)
+        if schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+        return 1.0
+
+    return factor
+
+
+class Learner:
+    """Optimises a policy's trainable weights from token rows."""
+
+    def __init__(self, policy: HFPolicy, accelerator: Accelerator, *, lr: float, total_steps: int,
+                 warmup_steps: int = 0, schedule: str = "constant", weight_decay: float = 0.0,
+                 max_grad_norm: float = 1.0, micro_batch_size: int = 8, loss: LossConfig | None = None):
+        self.policy, self.acc = policy, accelerator
+        self.loss_cfg = loss or LossConfig()
+        self.max_grad_norm, self.micro = max_grad_norm, micro_batch_size
+        params = [p for p in policy.model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("the policy has no trainable parameters")
+        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(warmup_steps, total_steps, schedule))
+        # The scheduler stays unprepared: accelerate would step it once per process.
+        self.module, self.optimizer = accelerator.prepare(TokenLogProbs(policy.model), optimizer)
+        self.scheduler = scheduler
+        self.params = params
+        self.ref: TokenLogProbs | None = None
+        self.is_lora = hasattr(policy.model, "disable_adapter")
+        if self.loss_cfg.beta > 0 and not self.is_lora:
+            frozen = copy.deepcopy(policy.model).eval().requires_grad_(False)
+            self.ref = TokenLogProbs(frozen)
+
+    # -- batches -----------------------------------------------------------------------------------
+    def _tensors(self, rows: list[Row]):
+        """Right-padded (B, T) ids and attention mask, and the (B, T-1) mask of sampled targets."""
+        width = max(len(r.input_ids) for r in rows)
+        pad = self.policy.tokenizer.pad_token_id
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        attn = torch.zeros_like(ids)
+        target = torch.zeros((len(rows), width), dtype=torch.float32)
+        for i, r in enumerate(rows):
+            n = len(r.input_ids)
+            ids[i, :n], attn[i, :n] = torch.tensor(r.input_ids), 1
+            target[i, :n] = torch.tensor(r.mask, dtype=torch.float32)
+        dev = self.acc.device
+        return ids.to(dev), attn.to(dev), target[:, 1:].to(dev)
+
+    def _chunks(self, rows: list[Row]) -> list[list[Row]]:
+        return [rows[i:i + self.micro] for i in range(0, len(rows), self.micro)]
+
+    def _global(self, value: float) -> float:
+        t = torch.tensor([value], dtype=torch.float64, device=self.acc.device)
+        return float(self.acc.reduce(t, reduction="sum").item()) if self.acc.num_processes > 1 else value
+
+    @torch.no_grad()
+    def logprobs(self, rows: list[Row], reference: bool = False) -> list[torch.Tensor]:
+        """Per-micro-batch (B, T-1) log-probs without gradients (old policy, or the reference)."""
+        out = []
+        inner = self.acc.unwrap_model(self.module)
+        for chunk in self._chunks(rows):
+            ids, attn, _ = self._tensors(chunk)
+            if reference and self.ref is not None:
+                ctx, module = nullcontext(), self.ref
+            else:
+                ctx = self.policy.model.disable_adapter() if reference else nullcontext()
+                module = inner
+            with ctx, autocast(self.acc.device, self.policy.precision):
+                out.append(module(ids, attn)[0].float())
+        return out
+
+    # -- the two objectives ------------------------------------------------------------------------
+    def sft_step(self, rows: list[Row]) -> dict[str, float]:
+        """One step of token-mean negative log-likelihood on the masked (assistant) tokens."""
+        n_tokens = self._global(sum(sum(r.mask) for r in rows))
+
+        def loss_fn(k, logp, ent, mask):
+            nll = -(logp * mask).sum() / max(n_tokens, 1.0)
+            return nll, {"nll": float(nll) * n_tokens, "tokens": float(mask.sum())}
+
+        stats = self._accumulate(rows, loss_fn)
+        finish = self._finish()
+        self.scheduler.step()
+        return {"loss": stats["nll"] / max(n_tokens, 1), **finish}
+
+    def grpo_step(self, rows: list[Row], advantages: list[float], mu: int = 1) -> dict[str, float]:
+        """mu optimisation passes of the clipped GRPO loss over this process's rows."""
+        n_tokens = self._global(sum(sum(r.mask) for r in rows))
+        n_seqs = self._global(len(rows))
+        adv = torch.tensor(advantages, dtype=torch.float32, device=self.acc.device)
+        ref = self.logprobs(rows, reference=True) if self.loss_cfg.beta > 0 else None
+        old = self.logprobs(rows) if mu > 1 else None
+        totals: dict[str, float] = {}
+        for _ in range(mu):
+
+            def loss_fn(k, logp, ent, mask):
+                start = k * self.micro
+                old_k = old[k] if old is not None else logp.detach()
+                loss, stats = policy_loss(logp, old_k, adv[start:start + len(mask)], mask, self.loss_cfg,
+                                          ref_logp=ref[k] if ref is not None else None,
+                                          n_tokens=n_tokens, n_seqs=n_seqs)
+                stats["entropy"] = float((ent * mask).sum())
+                return loss, stats
+
+            stats = self._accumulate(rows, loss_fn)
+            finish = self._finish()
+        self.scheduler.step()
+        for key in ("clip_frac", "kl", "ratio", "entropy"):
+            totals[key] = self._global(stats[key]) / max(n_tokens, 1)
+        return {**totals, **finish, "tokens": n_tokens}
+
+    def _accumulate(self, rows: list[Row], loss_fn) -> dict[str, float]:
+        """Forward/backward every micro-batch; gradients synchronise on the last one only."""
+        self.optimizer.zero_grad(set_to_none=True)
+        sums: dict[str, float] = {}
+        chunks = self._chunks(rows)
+        for k, chunk in enumerate(chunks):
+            ids, attn, mask = self._tensors(chunk)
+            sync = k == len(chunks) - 1
+            with (nullcontext() if sync else self.acc.no_sync(self.module)):
+                with autocast(self.acc.device, self.policy.precision):
+                    logp, ent = self.module(ids, attn)
+                loss, stats = loss_fn(k, logp.float(), ent, mask)
+                self.acc.backward(loss * self.acc.num_processes)
+            for key, v in stats.items():
+                sums[key] = sums.get(key, 0.0) + v
+        return sums
+
+    def _finish(self) -> dict[str, float]:
+        norm = 0.0
+        if self.max_grad_norm > 0:
+            norm = float(self.acc.clip_grad_norm_(self.params, self.max_grad_norm))
+        lr = self.scheduler.get_last_lr()[0]
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return {"grad_norm": norm, "lr": lr}
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        return {n: p.detach().cpu() for n, p in self.policy.model.named_parameters() if p.requires_grad}
+
+    def save(self, folder: Path, state: dict) -> None:
+        """Write a checkpoint atomically (tmp folder, then rename): a kill mid-save leaves the old one."""
+        folder = Path(folder)
+        tmp = folder.with_name(folder.name + ".tmp")
+        rank = self.acc.process_index
+        if self.acc.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+        self.acc.wait_for_everyone()
+        torch.save(rng_state(), tmp / f"rng_{rank}.pt")
+        if self.acc.is_main_process:
+            torch.save(self.trainable_state(), tmp / "model.pt")
+            torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
+            torch.save(self.scheduler.state_dict(), tmp / "scheduler.pt")
+            (tmp / "state.json").write_text(json.dumps(state, indent=1))
+        self.acc.wait_for_everyone()
+        if self.acc.is_main_process:
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
+        self.acc.wait_for_everyone()
+
+    def load(self, folder: Path, *, weights_only_model: bool = False) -> dict:
+        folder = Path(folder)
+        weights = torch.load(folder / "model.pt", map_location="cpu")
+        missing = [n for n, p in self.policy.model.named_parameters() if p.requires_grad and n not in weights]
+        if missing:
+            raise ValueError(f"checkpoint {folder} does not match the model: missing {missing[:3]} "
+                             f"(was it saved with a different model or lora_r?)")
+        with torch.no_grad():
+            for n, p in self.policy.model.named_parameters():
+                if n in weights:
+                    p.copy_(weights[n])
+        if not weights_only_model:
+            self.optimizer.load_state_dict(torch.load(folder / "optimizer.pt", map_location="cpu"))
+            self.scheduler.load_state_dict(torch.load(folder / "scheduler.pt", map_location="cpu"))
+            rng = folder / f"rng_{self.acc.process_index}.pt"
+            if rng.exists():
+                set_rng_state(torch.load(rng, weights_only=False))
+        return json.loads((folder / "state.json").read_text())
+
+
+def rng_state() -> dict:
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

@@ -1,0 +1,125 @@
+"""The training configuration: every knob of `python -m reasongym.train` and `python -m reasongym.sft`.
+
+Each field has its documentation written under it; `python -m reasongym.train --help` prints them all.
+Override any of them on the command line (`agent.lr=2e-5`), or in a YAML file passed as `config=FILE`.
+The resolved config is saved as `runs/<name>/config.yaml`. The parser lives in `reasongym/cli.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class EnvConfig:
+    """The environment to train on (any registered id or alias; other env.* keys go to its constructor)."""
+
+    _shorthand = "name"
+    _extra = "kwargs"
+    name: str = "math"
+    """Environment id or alias: math, math-heldout, gsm8k, code, preference, or e.g. reasongym/Math-v0."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Constructor arguments of the environment, usually written as env.<key>=value (env.difficulty=2)."""
+    eval_name: str = ""
+    """Environment for held-out evaluation during training; empty: the same one with split=heldout."""
+
+
+@dataclass
+class AgentConfig:
+    """GRPO: sampling, the loss and its variants, the optimiser."""
+
+    group_size: int = 8
+    """G: completions sampled per task; the group mean is the baseline of the advantage."""
+    prompts_per_step: int = 8
+    """Tasks per optimisation step (over all processes; each process owns whole groups)."""
+    max_new_tokens: int = 128
+    """Longest completion sampled, in tokens."""
+    temperature: float = 1.0
+    """Sampling temperature of training rollouts."""
+    top_p: float = 1.0
+    """Nucleus sampling of training rollouts (1.0: off)."""
+    lr: float = 2e-5
+    """Peak learning rate (AdamW). Full fine-tuning of 135M: ~1e-5..3e-5; LoRA: ~1e-4..5e-4."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    warmup_steps: int = 0
+    """Linear warm-up steps of the learning rate."""
+    schedule: str = "constant"
+    """Learning-rate schedule after warm-up: constant, linear or cosine (to zero at the last step)."""
+    max_grad_norm: float = 1.0
+    """Clip the gradient norm to this value (0: no clipping)."""
+    micro_batch_size: int = 16
+    """Sequences per forward/backward; gradients accumulate over micro-batches to the full step."""
+    mu: int = 1
+    """Optimisation passes over each batch (mu > 1 reuses rollouts, with the stored old log-probs)."""
+    clip_low: float = 0.2
+    """Lower clip of the importance ratio: 1 - clip_low."""
+    clip_high: float = 0.28
+    """Upper clip of the importance ratio: 1 + clip_high (DAPO clip-higher when > clip_low)."""
+    beta: float = 0.0
+    """Weight of the k3 KL penalty to the reference policy (0: no reference forward at all)."""
+    scale_rewards: bool = True
+    """Divide advantages by the group std (GRPO); false: Dr. GRPO's centred rewards only."""
+    loss_norm: str = "token"
+    """How token losses are averaged: token (DAPO), sequence (original GRPO), constant (Dr. GRPO)."""
+    lora_r: int = 0
+    """LoRA rank; 0 trains all weights. With LoRA the reference is the base with the adapter disabled."""
+    lora_alpha: int = 0
+    """LoRA alpha; 0 means 2 * lora_r."""
+    lora_dropout: float = 0.0
+    """LoRA dropout."""
+
+
+@dataclass
+class SFTConfig:
+    """The supervised cold start on the environment's worked solutions (DeepSeek-R1's first stage)."""
+
+    steps: int = 20
+    """Optimisation steps of the cold start before GRPO (0: skip it, e.g. when the model is already SFT)."""
+    batch_size: int = 8
+    """Worked solutions per step."""
+    lr: float = 5e-5
+    """Learning rate of the cold start."""
+    seed: int = 1
+    """Seed of the cold-start data (its tasks come from the training split)."""
+
+
+@dataclass
+class TrainConfig:
+    """GRPO training of a causal LM on a reasongym environment (cold start first, then RL).
+
+    python -m reasongym.train env=math                       # the embedded default policy, CPU is fine
+    python -m reasongym.train env=math model=Qwen/Qwen2.5-0.5B-Instruct agent.lora_r=16
+    python -m reasongym.train resume=runs/math-001           # continue a killed run
+    """
+
+    env: EnvConfig = field(default_factory=EnvConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    model: str = "smollm2"
+    """Policy to train: smollm2 (the embedded default), a Hugging Face name, or a local folder."""
+    steps: int = 30
+    """GRPO optimisation steps."""
+    seed: int = 0
+    """Seed of everything: task choice, sampling, initialisation of LoRA."""
+    eval_every: int = 10
+    """Held-out greedy evaluation every N steps (and before the first and after the last); 0: never."""
+    eval_tasks: int = 200
+    """Number of fixed held-out tasks in each evaluation."""
+    save_every: int = 5
+    """Checkpoint every N steps (model or adapter, optimizer, scheduler, RNG, step, data position)."""
+    keep_checkpoints: int = 2
+    """How many recent checkpoints to keep on disk."""
+    precision: str = "auto"
+    """Compute precision: auto (bf16 where the hardware is fast at it), bf16 or fp32."""
+    run_dir: str = "runs"
+    """Folder that holds the runs."""
+    name: str = ""
+    """Run name (runs/<name>); empty: <env>-NNN, the next free number."""
+    resume: str = ""
+    """Path of a run folder to continue from its last checkpoint (its config is reused)."""
+    samples_to_log: int = 4
+    """Completions written to samples.jsonl per step."""
+    plots: bool = True
+    """Write PNG plots of the curves at every evaluation and at the end."""
