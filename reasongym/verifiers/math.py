@@ -1,0 +1,122 @@
+r"""The math answer verifier: is a model's final answer equivalent to the gold answer?
+
+    from reasongym.verifiers.math import is_equivalent, extract_answer, normalize_answer, MathVerifier
+    is_equivalent(r"... so the answer is \boxed{\dfrac12}", "0.5")   # True
+    extract_answer(r"<think>\boxed{7}</think> \boxed{8}")           # '8'
+    normalize_answer(r"\frac{1}{2}") == normalize_answer("0.5")     # True: votes together in maj@k
+    MathVerifier().verify(task, completion)                          # Verdict(reward=1.0, correct=True, info)
+
+How: (1) `math_extract` finds the answer (last box outside `<think>`; conventions in
+../shared/cases/README.md); (2) `math_normalize` gives both sides one spelling; (3) a fast path in the
+caller settles identical strings and plain numbers (exact fractions, no sympy); (4) everything else goes
+to a warm worker process (`math_worker`) running `math_compare.judge` (sympy, via latex2sympy2_extended),
+which is killed from outside when it runs past `timeout_s`: a hang is "not equal", never a stuck caller.
+Safe from threads, multiprocessing workers and forked children.
+
+Benchmark: `python benchmarks/verifier_math.py`. Tests: `python -m pytest -q tests/test_verifier_math.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reasongym.core import Task, Verdict, Verifier
+from reasongym.verifiers.math_extract import extract_answer, extract_gold
+from reasongym.verifiers.math_normalize import normalize, numbers_equal, parse_number
+from reasongym.verifiers.math_structure import max_depth, read_item, split_items
+from reasongym.verifiers.math_worker import default_pool
+
+__all__ = ["MathVerifier", "Check", "check", "extract_answer", "is_equivalent", "normalize_answer"]
+
+DEFAULT_TIMEOUT_S = 1.5
+MAX_NESTING = 50
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one comparison: the verdict and what it was based on (deterministic)."""
+
+    equal: bool
+    extracted: str | None  # the answer found in the completion (raw)
+    parsed: str | None  # what it was read as
+    gold: str  # what the gold answer was read as
+    reason: str
+
+
+def fast_path(pred: str, gold: str) -> Check | None:
+    """Settle identical strings and plain-number answers without a worker (None: needs sympy)."""
+    if pred == gold:
+        return Check(True, None, pred, gold, "identical")
+    p_items, _ = split_items(pred)
+    g_items, _ = split_items(gold)
+    p_read = [read_item(x) for x in p_items]
+    g_read = [read_item(x) for x in g_items]
+    if any(r.equation is not None and not r.assignment for r in p_read + g_read):
+        return None
+    p_nums = [parse_number(r.value) for r in p_read]
+    g_nums = [parse_number(r.value) for r in g_read]
+    if any(n is None or n.degree for n in p_nums + g_nums):
+        return None
+    shown_p, shown_g = ", ".join(map(str, p_nums)), ", ".join(map(str, g_nums))
+    ok = all(any(numbers_equal(p, g) for g in g_nums) for p in p_nums) and \
+        all(any(numbers_equal(p, g) for p in p_nums) for g in g_nums)
+    return Check(ok, None, shown_p, shown_g, "equal number" if ok else "different number")
+
+
+def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Check:
+    """Extract the answer from `pred_text` and compare it with `gold`, within `timeout_s` seconds."""
+    extracted = extract_answer(pred_text)
+    gold_norm = normalize(extract_gold(str(gold)))
+    if extracted is None or not normalize(extracted):
+        return Check(False, extracted, None, gold_norm, "no answer found")
+    pred_norm = normalize(extracted)
+    if max_depth(pred_norm) > MAX_NESTING:
+        return Check(False, extracted, None, gold_norm, f"answer nested deeper than {MAX_NESTING} brackets")
+    fast = fast_path(pred_norm, gold_norm)
+    if fast is not None:
+        return Check(fast.equal, extracted, fast.parsed, fast.gold, fast.reason)
+    reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
+    if reply is None:
+        return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")
+    return Check(bool(reply["equal"]), extracted, reply["pred"], reply["gold"], reply["reason"])
+
+
+def is_equivalent(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
+    """True when the final answer in `pred_text` (a completion or a bare answer) is equivalent to `gold`."""
+    return check(pred_text, gold, timeout_s).equal
+
+
+def normalize_answer(text: str) -> str:
+    """A canonical string of a completion's answer for majority voting (`0.5`, `1/2`, `\\frac12` -> `1/2`).
+
+    Plain numbers become exact fractions; other answers their normalised LaTeX (no sympy, so cheap).
+    Returns "" when no answer is found.
+    """
+    extracted = extract_answer(text)
+    if extracted is None:
+        return ""
+    norm = normalize(extracted)
+    items, kind = split_items(norm)
+    values = [read_item(x).value for x in items]
+    nums = [parse_number(v) for v in values]
+    if all(n is not None for n in nums):
+        keys = sorted({f"{n.value.numerator}/{n.value.denominator}" if n.value.denominator != 1 else str(n.value.numerator)
+                       for n in nums})
+        return ", ".join(keys)
+    return ", ".join(sorted(set(values))) if kind != "single" else values[0]
+
+
+class MathVerifier(Verifier):
+    """Reward 1.0 when the completion's final answer is equivalent to `task.answer`, else 0.0.
+
+    `verify_batch` runs the checks on a thread pool; the sympy work happens in worker processes.
+    """
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_workers: int = 8):
+        self.timeout_s = timeout_s
+        self.max_workers = max_workers
+
+    def verify(self, task: Task, completion: str) -> Verdict:
+        result = check(completion, str(task.answer), self.timeout_s)
+        info = {"extracted": result.extracted, "parsed": result.parsed, "gold": result.gold, "reason": result.reason}
+        return Verdict(reward=1.0 if result.equal else 0.0, correct=result.equal, info=info)

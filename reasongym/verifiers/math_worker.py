@@ -1,0 +1,201 @@
+"""Killable worker processes for the sympy side of the math verifier.
+
+Why: sympy can hang (power towers, huge sums) and `signal.alarm` only works on the main thread of the
+main process. Here every comparison runs in a separate, warm worker process, and the caller enforces
+the wall-clock limit from outside: when a reply is late the worker is killed (SIGKILL) and replaced.
+
+Workers are plain subprocesses (`python -m reasongym.verifiers.math_worker`) talking JSON lines over
+pipes, not `multiprocessing` children, so the pool works from threads, from daemonic multiprocessing
+pool workers (which may not have children of their own), and after a fork (a forked child starts its
+own pool; it never touches its parent's workers). A worker exits when its parent goes away.
+
+    pool = WorkerPool(size=2)
+    pool.judge("x+1", "1+x", timeout_s=1.5)   # {'equal': True, 'pred': 'x + 1', ...} or None on timeout
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+
+STARTUP_TIMEOUT_S = 60.0
+MEMORY_LIMIT_BYTES = 4 << 30
+
+
+class Worker:
+    """One warm worker process and its pipes."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+        self.proc = subprocess.Popen([sys.executable, "-m", "reasongym.verifiers.math_worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, close_fds=True)
+        self.buffer = b""
+        self.ready = False
+
+    def read_line(self, deadline: float) -> bytes | None:
+        """One line from the worker, or None when the deadline passes or the worker died."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line
+
+    def wait_ready(self) -> bool:
+        if not self.ready:
+            self.ready = self.read_line(time.monotonic() + STARTUP_TIMEOUT_S) == b"ready"
+        return self.ready
+
+    def request(self, payload: dict, timeout_s: float) -> dict | None:
+        try:
+            self.proc.stdin.write(json.dumps(payload).encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return None
+        line = self.read_line(time.monotonic() + timeout_s)
+        return json.loads(line) if line else None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+class WorkerPool:
+    """Up to `size` warm workers shared by all threads of one process; a late worker is killed and replaced."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self.idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self.slots = threading.BoundedSemaphore(size)
+        self.all: set[Worker] = set()
+        self.lock = threading.Lock()
+        self.kills = 0
+
+    def _take(self) -> Worker:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            worker = Worker()
+            with self.lock:
+                self.all.add(worker)
+            return worker
+
+    def _drop(self, worker: Worker) -> None:
+        worker.kill()
+        with self.lock:
+            self.all.discard(worker)
+            self.kills += 1
+        replacement = Worker()  # starts importing now, so the next caller finds it (nearly) warm
+        with self.lock:
+            self.all.add(replacement)
+        self.idle.put(replacement)
+
+    def judge(self, pred: str, gold: str, timeout_s: float) -> dict | None:
+        """Compare in a worker; None when it did not answer within timeout_s (it is then killed)."""
+        with self.slots:
+            worker = self._take()
+            if not worker.wait_ready():
+                self._drop(worker)
+                raise RuntimeError("math verifier worker failed to start: run "
+                                   "`python -m reasongym.verifiers.math_worker` to see its error")
+            reply = worker.request({"pred": pred, "gold": gold}, timeout_s)
+            if reply is None:
+                self._drop(worker)
+            else:
+                self.idle.put(worker)
+            return reply
+
+    def warm(self) -> None:
+        """Start every worker now and wait until they are ready (benchmarks call this before timing)."""
+        fresh = [self._take() for _ in range(self.size)]
+        for w in fresh:
+            w.wait_ready()
+            self.idle.put(w)
+
+    def close(self) -> None:
+        with self.lock:
+            workers, self.all = list(self.all), set()
+        for w in workers:
+            w.kill()
+
+
+_POOL: WorkerPool | None = None
+_POOL_PID = -1
+_POOL_LOCK = threading.Lock()
+
+
+def default_pool() -> WorkerPool:
+    """The process-wide pool (a forked child gets a fresh one)."""
+    global _POOL, _POOL_PID
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_PID != os.getpid():
+            _POOL = WorkerPool(size=max(1, min(4, os.cpu_count() or 1)))
+            _POOL_PID = os.getpid()
+        return _POOL
+
+
+def _close_default_pool() -> None:
+    if _POOL is not None and _POOL_PID == os.getpid():
+        _POOL.close()
+
+
+atexit.register(_close_default_pool)
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def serve() -> None:
+    """The worker's main loop: JSON requests on stdin, JSON replies on stdout."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from reasongym.verifiers.math_compare import judge
+
+    for pred, gold in (("x+1", "1+x"), (r"\frac{1}{2}", "0.5"), ("(1,2)", "[1,2)"), (r"x \geq 1", "y=2x")):
+        judge(pred, gold)  # warm up the parser's caches
+    out = sys.stdout.buffer
+    out.write(b"ready\n")
+    out.flush()
+    for line in sys.stdin.buffer:
+        req = json.loads(line)
+        try:
+            j = judge(req["pred"], req["gold"])
+            reply = {"equal": j.equal, "pred": j.pred, "gold": j.gold, "reason": j.reason}
+        except (RecursionError, MemoryError) as e:
+            reply = {"equal": False, "pred": req["pred"], "gold": req["gold"], "reason": f"too large: {type(e).__name__}"}
+        except Exception as e:  # a verdict must come back whatever the input
+            reply = {"equal": False, "pred": req["pred"], "gold": req["gold"], "reason": f"error: {type(e).__name__}: {e}"[:200]}
+        out.write(json.dumps(reply).encode() + b"\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    serve()
