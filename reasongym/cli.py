@@ -114,7 +114,9 @@ def parse_cli(cls: type[T], argv: list[str] | None = None, prog: str = "") -> T:
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(dotlist))
         return OmegaConf.to_object(conf)  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
-        raise ConfigError(f"bad value: {exc.msg if hasattr(exc, 'msg') else exc}".split("\n")[0]) from exc
+        key = getattr(exc, "full_key", None) or "?"
+        msg = str(getattr(exc, "msg", exc)).split("\n")[0]
+        raise ConfigError(f"bad value for {key}: {msg} (see --help for its type)") from exc
 
 
 def _canonical_file(cls: type, loaded: Any, path: str):
@@ -129,6 +131,17 @@ def _flatten(d: dict, prefix: str = ""):
             yield from _flatten(v, f"{prefix}{k}.")
         else:
             yield f"{prefix}{k}", ("null" if v is None else v)
+
+
+def run_cli(main, prog: str) -> None:
+    """Run a CLI's main(); a bad command line or config prints one clear line and exits 2 (no traceback)."""
+    import gymnasium
+
+    try:
+        main()
+    except (ConfigError, gymnasium.error.NameNotFound) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def to_yaml(cfg: Any) -> str:

@@ -8,10 +8,9 @@ It is stage 1 of the default `train` recipe, run alone; it takes the same config
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from reasongym.cli import parse_cli
+from reasongym.cli import parse_cli, run_cli
 from reasongym.config import TrainConfig
 from reasongym.train import run
 
@@ -24,4 +23,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() else 1)
+    run_cli(main, "reasongym.sft")

