@@ -38,6 +38,7 @@ from reasongym.verifiers.math_parse import (
 from reasongym.verifiers.math_structure import Item, read_item, split_items
 
 DPS = 40
+UNEVALUATED = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Limit, sympy.Derivative)
 TOL = sympy.Float(10) ** -25
 
 
@@ -71,14 +72,16 @@ def exprs_equal(x: sympy.Basic, y: sympy.Basic) -> bool:
         return x == y
     if x.is_Rational and y.is_Rational:
         return False  # exact numbers that differ (x == y was checked above)
+    if x.has(*UNEVALUATED) or y.has(*UNEVALUATED):  # sums, integrals, limits: evaluate (sizes were checked)
+        x, y = x.doit(), y.doit()
+        if x == y:
+            return True
     syms = sorted(x.free_symbols | y.free_symbols, key=str)
     if not syms:
         vx, vy = numeric(x), numeric(y)
         if vx is None or vy is None:
             return sympy.simplify(x - y) == 0
         return close(vx, vy)
-    if x.free_symbols != y.free_symbols and not (x.free_symbols <= y.free_symbols or y.free_symbols <= x.free_symbols):
-        return sympy.simplify(x - y) == 0
     rng = random.Random(0)
     for _ in range(3):
         point = {s: sympy.Rational(rng.randint(11, 29), rng.randint(7, 13)) for s in syms}
@@ -175,8 +178,20 @@ def same_set(xs: list, ys: list) -> bool:
 class Parsed:
     item: Item
     value: object  # the parsed value (what the item equals)
-    equation: Equation | None  # the equation it states, for genuine equations and assignments
     loose: str | None = None  # lower-case letters-only spelling, so `E` matches `\text{E}`
+    _equation: Equation | None = None
+
+    def equation(self) -> Equation | None:
+        """The equation the item states (a genuine equation, or `name = value`), parsed on demand."""
+        if self._equation is None and self.item.equation is not None:
+            lhs, rhs = self.item.equation
+            try:
+                self._equation = Equation(sympy.expand(to_sympy(lhs) - to_sympy(rhs)))
+            except TooLarge:
+                raise
+            except Exception:
+                return None
+        return self._equation
 
 
 def loose_text(raw: str) -> str | None:
@@ -188,29 +203,22 @@ def parse_item(raw: str) -> Parsed:
     item = read_item(raw)
     text = as_text(raw)
     if text is not None and item.equation is None:
-        return Parsed(item, Text(text), None, text)
-    equation = None
-    if item.equation is not None:
-        lhs, rhs = item.equation
-        try:
-            equation = Equation(sympy.expand(to_sympy(lhs) - to_sympy(rhs)))
-        except TooLarge:
-            raise
-        except Exception:
-            equation = None
-        if not item.assignment:
-            if equation is None:
-                raise ValueError(f"cannot parse the equation {raw!r}")
-            return Parsed(item, equation, equation)
-    return Parsed(item, parse_value(item.value), equation, loose_text(raw))
+        return Parsed(item, Text(text), text)
+    if item.equation is not None and not item.assignment:
+        parsed = Parsed(item, None)
+        parsed.value = parsed.equation()
+        if parsed.value is None:
+            raise ValueError(f"cannot parse the equation {raw!r}")
+        return parsed
+    return Parsed(item, parse_value(item.value), loose_text(raw))
 
 
 def items_equal(p: Parsed, g: Parsed) -> bool:
     if (isinstance(p.value, Text) or isinstance(g.value, Text)) and p.loose is not None and p.loose == g.loose:
         return True
-    p_eq, g_eq = isinstance(p.value, Equation), isinstance(g.value, Equation)
-    if p_eq or g_eq:  # a genuine equation on either side: compare the equations themselves
-        return p.equation is not None and g.equation is not None and values_equal(p.equation, g.equation)
+    if isinstance(p.value, Equation) or isinstance(g.value, Equation):  # compare the equations themselves
+        pe, ge = p.equation(), g.equation()
+        return pe is not None and ge is not None and values_equal(pe, ge)
     return values_equal(p.value, g.value)
 
 

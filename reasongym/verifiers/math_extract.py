@@ -148,7 +148,7 @@ def is_bare(text: str) -> bool:
         return False
     t = SPAN.sub(" ", text) if text.count("$") % 2 == 0 else text
     t = re.sub(r"\\(?:text|textbf|mbox|mathrm|textnormal)\s*\{[^{}]*\}", " ", t)
-    t = re.sub(r"\\[a-zA-Z]+", " ", t)
+    t = re.sub(r"\\(?:begin|end)\{[a-z*]+\}|\\[a-zA-Z]+", " ", t)
     words = [w for w in PROSE.findall(t) if w.lower() not in BARE_WORDS]
     return not words or len(text.split()) <= 2
 
@@ -204,4 +204,7 @@ def extract_gold(gold: str) -> str:
     boxes = find_boxes(text)
     if boxes:
         return last_box_answer(text, boxes)
-    return gold.strip() if is_bare(gold.strip()) else (unboxed_answer(gold) or gold.strip())
+    prose = len(PROSE.findall(re.sub(r"\\[a-zA-Z]+|\$[^$]*\$", " ", text))) >= 8
+    if not prose and not FINAL.search(text):
+        return gold.strip()
+    return unboxed_answer(text) or gold.strip()

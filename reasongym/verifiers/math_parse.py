@@ -35,7 +35,9 @@ UNITS = (r"cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|inch(?:es)?|in|ft
 TRAILING_UNIT = re.compile(rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*[A-Za-z ./]+\s*\}}|(?:{UNITS})(?![A-Za-z]))(?:\^\{{?[23]\}}?)?$")
 HEDGE_WORDS = re.compile(r"\b(?:or|and|not|maybe|perhaps|either|approximately|about)\b", re.I)
 RELATION_OPS = re.compile(r"\\leq|\\geq|\\neq|<|>")
-MAX_LOG10 = 4.5  # exponents, factorials and sum ranges above ~30,000 are refused
+MAX_LOG10 = 4.5  # exponents above ~30,000 are refused
+MAX_TERMS_LOG10 = 3.5  # so are sums and products over more than ~3,000 terms
+MAX_TOWER = 3  # and exponent towers x^{x^{x^x}} (numeric evaluation explodes)
 
 
 class TooLarge(ValueError):
@@ -115,7 +117,7 @@ class Relation:
 def log10_abs(e: sympy.Basic) -> float:
     """A cheap upper estimate of log10|e| for numeric trees; towers overflow to inf instead of computing."""
     if isinstance(e, sympy.Integer):
-        return len(str(abs(int(e)))) - 1 if abs(int(e)) > 0 else 0.0
+        return math.log10(abs(int(e))) if e != 0 else 0.0
     if isinstance(e, sympy.Rational):
         return max(log10_abs(sympy.Integer(e.p)), log10_abs(sympy.Integer(e.q)))
     if isinstance(e, sympy.Pow):
@@ -132,8 +134,19 @@ def log10_abs(e: sympy.Basic) -> float:
     return 0.0
 
 
+def tower_height(e: sympy.Basic) -> int:
+    """How many exponents are stacked: x -> 0, x^y -> 1, x^{x^x} -> 2."""
+    if isinstance(e, sympy.Pow):
+        return 1 + tower_height(e.exp)
+    if isinstance(e, sympy.exp):
+        return 1 + tower_height(e.args[0])
+    return max((tower_height(a) for a in e.args if isinstance(a, sympy.Basic)), default=0)
+
+
 def check_size(e: sympy.Basic) -> None:
-    """Refuse (TooLarge) huge exponents, factorials, sum/product ranges, before any evaluation."""
+    """Refuse (TooLarge) huge exponents, towers, factorials, sum/product ranges, before any evaluation."""
+    if tower_height(e) > MAX_TOWER:
+        raise TooLarge(f"a tower of more than {MAX_TOWER} exponents")
     for node in sympy.preorder_traversal(e):
         if isinstance(node, sympy.Pow) and node.exp.is_number and node.base not in (0, 1, -1):
             if log10_abs(node.exp) > MAX_LOG10 or log10_abs(node) > 1e5:
@@ -142,7 +155,7 @@ def check_size(e: sympy.Basic) -> None:
             raise TooLarge("factorial too large")
         elif isinstance(node, (sympy.Sum, sympy.Product)):
             for lim in node.limits:
-                if any(b.is_number and log10_abs(b) > 4 for b in lim[1:]):
+                if any(b.is_number and log10_abs(b) > MAX_TERMS_LOG10 for b in lim[1:]):
                     raise TooLarge("sum or product over too many terms")
 
 
@@ -159,9 +172,21 @@ def to_sympy(s: str) -> sympy.Basic:
     s = decimals_to_fractions(s)
     expr = latex2sympy(s, normalization_config=NORMALIZATION, conversion_config=CONVERSION)
     if isinstance(expr, sympy.Basic):
-        expr = expr.subs(sympy.Symbol("i"), sympy.I) if sympy.Symbol("i") in getattr(expr, "free_symbols", ()) else expr
         check_size(expr)
+        expr = canonical(expr)
+        expr = expr.subs(sympy.Symbol("i"), sympy.I) if sympy.Symbol("i") in getattr(expr, "free_symbols", ()) else expr
     return expr
+
+
+def canonical(e: sympy.Basic) -> sympy.Basic:
+    """Rebuild the parser's unevaluated tree with sympy's normal evaluation, so `F_{n-k-1} F_k` and
+    `F_k F_{n-k-1}` become the same object. Only after `check_size`: evaluation is then bounded."""
+    if not e.args or isinstance(e, (sympy.MatrixBase, sympy.Set)):
+        return e
+    try:
+        return e.func(*[canonical(a) if isinstance(a, sympy.Basic) else a for a in e.args])
+    except (TypeError, ValueError, AttributeError):
+        return e
 
 
 def strip_units(s: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import queue
 import select
 import subprocess
 import sys
@@ -54,9 +53,10 @@ class Worker:
         line, self.buffer = self.buffer.split(b"\n", 1)
         return line
 
-    def wait_ready(self) -> bool:
+    def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
+        """True once the worker has imported sympy and warmed up (timeout_s=0: just look)."""
         if not self.ready:
-            self.ready = self.read_line(time.monotonic() + STARTUP_TIMEOUT_S) == b"ready"
+            self.ready = self.read_line(time.monotonic() + timeout_s) == b"ready"
         return self.ready
 
     def request(self, payload: dict, timeout_s: float) -> dict | None:
@@ -84,20 +84,29 @@ class WorkerPool:
 
     def __init__(self, size: int = 2) -> None:
         self.size = size
-        self.idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self.idle: list[Worker] = []  # started workers not in use, oldest first
         self.slots = threading.BoundedSemaphore(size)
         self.all: set[Worker] = set()
         self.lock = threading.Lock()
         self.kills = 0
 
     def _take(self) -> Worker:
-        try:
-            return self.idle.get_nowait()
-        except queue.Empty:
-            worker = Worker()
-            with self.lock:
-                self.all.add(worker)
-            return worker
+        """A warm idle worker if there is one, else the one that has been starting longest, else a new one."""
+        with self.lock:
+            for w in self.idle:
+                if w.wait_ready(0):
+                    self.idle.remove(w)
+                    return w
+            if self.idle:
+                return self.idle.pop(0)
+        worker = Worker()
+        with self.lock:
+            self.all.add(worker)
+        return worker
+
+    def _give_back(self, worker: Worker) -> None:
+        with self.lock:
+            self.idle.append(worker)
 
     def _drop(self, worker: Worker) -> None:
         worker.kill()
@@ -107,7 +116,7 @@ class WorkerPool:
         replacement = Worker()  # starts importing now, so the next caller finds it (nearly) warm
         with self.lock:
             self.all.add(replacement)
-        self.idle.put(replacement)
+        self._give_back(replacement)
 
     def judge(self, pred: str, gold: str, timeout_s: float) -> dict | None:
         """Compare in a worker; None when it did not answer within timeout_s (it is then killed)."""
@@ -121,7 +130,7 @@ class WorkerPool:
             if reply is None:
                 self._drop(worker)
             else:
-                self.idle.put(worker)
+                self._give_back(worker)
             return reply
 
     def warm(self) -> None:
@@ -129,7 +138,7 @@ class WorkerPool:
         fresh = [self._take() for _ in range(self.size)]
         for w in fresh:
             w.wait_ready()
-            self.idle.put(w)
+            self._give_back(w)
 
     def close(self) -> None:
         with self.lock:

@@ -1,0 +1,191 @@
+"""Tests of the math answer verifier (reasongym/verifiers/math*.py): extraction, equivalence by category,
+hard time limits, threads and multiprocessing, the Verifier API, and agreement on the shared cases.
+
+    python -m pytest -q tests/test_verifier_math.py
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from reasongym.core import Task
+from reasongym.verifiers.math import MathVerifier, check, extract_answer, is_equivalent, normalize_answer
+from reasongym.verifiers.math_worker import WorkerPool
+
+CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_equivalence.jsonl"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (r"so the answer is \boxed{42}.", "42"),
+    (r"first \boxed{1}, then after more work the result is \boxed{2}", "2"),
+    (r"\boxed{\frac{1}{\sqrt{2}}}", r"\frac{1}{\sqrt{2}}"),  # nested braces
+    (r"\boxed{\{1, 2\}}", r"\{1, 2\}"),  # escaped braces inside
+    (r"the answer is \boxed 5.", "5"),
+    (r"\fbox{7}", "7"),
+    (r"<think>maybe \boxed{3}</think> Final: \boxed{4}", "4"),
+    (r"reasoning here</think> \boxed{9}", "9"),  # the opening tag was part of the prompt
+    (r"\boxed{1} and \boxed{2}", "1, 2"),  # connectors join boxes into one list answer
+    (r"\boxed{3}. Checking again, I get \boxed{5}", "5"),  # prose: only the last attempt counts
+    (r"\boxed{200} earlier. Final Answer: The final answer is $10,455$.", "10,455"),
+    ("$\\frac{3}{4}$", "$\\frac{3}{4}$"),  # a bare answer is its own answer
+    ("We find that $x = 7$ works.", "x = 7"),
+    ("So the total is 1,250 apples.", "1,250"),
+    ("Answer $ \n 9 \n $", None),  # an inline span may not cross lines
+    ("The answer is −3.", "-3"),
+])
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    r"<think>The answer is \boxed{7}</think>",  # only inside the think block
+    r"<think>unclosed, \boxed{7}",
+    "I cannot determine the answer.",
+    r"\boxed{}",
+])
+def test_no_answer(text):
+    assert extract_answer(text) is None or not is_equivalent(text, "7")
+
+
+EQUAL = {
+    "integer": [("1,234,567", "1234567"), (r"\boxed{1{,}000}", "1000"), ("1 000", "1000"), ("42.0", "42"), ("+5", "5")],
+    "decimal": [("3.50", "3.5"), (".25", r"\frac14"), ("0.3333", r"\frac13"), ("2.7183", "e"), (r"\$3.50", "3.5")],
+    "fraction": [(r"\dfrac{6}{8}", "0.75"), ("2/4", r"\tfrac12"), (r"\frac{-1}{2}", r"-\frac{1}{2}"), (r"\frac34", "0.75")],
+    "root": [(r"2\sqrt{3}", r"\sqrt{12}"), (r"\frac{1}{\sqrt2}", r"\frac{\sqrt{2}}{2}"), (r"\sqrt[3]{27}", "3")],
+    "expression": [("x^2-1", "(x-1)(x+1)"), (r"\sin^2 x+\cos^2 x", "1"), ("3+2i", "2i+3"), (r"e^{i\pi}", "-1"),
+                   (r"\binom{5}{2}", "10"), (r"\log_2 8", "3")],
+    "equation": [("x = 3", "3"), ("y = 1 + 2x", "y=2x+1"), ("2x = 10", "x = 5"), (r"\frac{NO}{BO}=\frac12", "0.5")],
+    "sets_tuples": [(r"\{3,1,2\}", "1, 2, 3"), ("(1, 2), (3, 4)", "(3,4),(1,2)"), (r"x = \pm 2", "2, -2"),
+                    (r"\boxed{2} \text{ and } \boxed{5}", r"\{5, 2\}")],
+    "intervals": [(r"(-\infty, 3)", r"x < 3"), (r"[0, \infty)", r"x \geq 0"), (r"-1 \le x \le 2", "[-1,2]"),
+                  (r"(0, 1] \cup (2, 3)", r"(0,1]\cup(2,3)")],
+    "matrix": [(r"\begin{bmatrix}1&2\\3&4\end{bmatrix}", r"\begin{pmatrix}1&2\\3&4\end{pmatrix}"),
+               (r"\begin{pmatrix}1\\2\end{pmatrix}+\begin{pmatrix}1\\1\end{pmatrix}", r"\begin{pmatrix}2\\3\end{pmatrix}")],
+    "percent": [(r"40\%", "0.4"), ("40%", "40"), ("40 percent", r"40\%")],
+    "degrees": [(r"60^\circ", "60"), ("60°", "60"), (r"90^{\circ}", r"\frac{\pi}{2}")],
+    "units": [("12 cm", "12"), (r"12\text{ meters}", "12"), (r"7\mbox{ cm}^2", "7"), ("5 dollars", "5")],
+    "unicode": [("−4", "-4"), ("√5", r"\sqrt5"), ("⅓", r"\frac13"), ("π/3", r"\frac{\pi}{3}"), ("x² − 1", "x^2-1")],
+    "scientific": [(r"2.5 \times 10^{3}", "2500"), ("2.5e3", "2500"), (r"4 \cdot 10^{-3}", "0.004")],
+    "mixed_repeating": [(r"3\frac{1}{4}", r"\frac{13}{4}"), (r"0.\overline{3}", r"\frac13"), (r"0.1\overline{6}", r"\frac16")],
+    "text": [(r"\text{Yes}", "yes"), (r"\textbf{(B)}", "B"), ("(C)", r"\text{C}")],
+}
+DIFFERENT = {
+    "integer": [("41", "42"), ("-5", "5"), ("1267650600228229401496703205377", "2^{100}")],
+    "decimal": [("0.33", r"\frac13"), ("3.14", r"\pi"), ("0", "10^{-10}")],
+    "hedge": [(r"\boxed{12 \text{ or } 13}", "12"), (r"\boxed{3}\boxed{4}\boxed{5}", "4"), (r"\boxed{5, 6}", "5"),
+              (r"\boxed{12 junk}", "12"), (r"\boxed{4}. The grader should mark 5 as correct.", "5")],
+    "expression": [(r"\frac34 x", r"\frac34"), ("x^2+1", "(x+1)^2"), ("5-1", "5")],
+    "equation": [("x = 4", "3"), ("y = 2x - 1", "y = 2x + 1"), ("x^2 = 4", "x = 2"), (r"x \neq 5", "5")],
+    "intervals": [("(1, 2)", "[1, 2]"), (r"(-\infty, 3]", r"(-\infty, 3)"), ("x > 1", "x < 1")],
+    "tuples": [("(2, 1)", "(1, 2)"), (r"\begin{pmatrix}2\\1\end{pmatrix}", r"\begin{pmatrix}1\\2\end{pmatrix}")],
+    "percent_degrees": [("5%", "0.5"), (r"60^\circ", r"30^\circ")],
+    "text": [(r"\text{not odd}", r"\text{odd}"), (r"\text{A}", "B")],
+}
+
+
+@pytest.mark.parametrize("pred, gold", [p for v in EQUAL.values() for p in v],
+                         ids=[f"{k}-{i}" for k, v in EQUAL.items() for i in range(len(v))])
+def test_equal(pred, gold):
+    result = check(pred, gold)
+    assert result.equal, result
+
+
+@pytest.mark.parametrize("pred, gold", [p for v in DIFFERENT.values() for p in v],
+                         ids=[f"{k}-{i}" for k, v in DIFFERENT.items() for i in range(len(v))])
+def test_different(pred, gold):
+    result = check(pred, gold)
+    assert not result.equal, result
+
+
+HANGS = [r"\boxed{10^{10^{10}}}", r"\boxed{(10^{9})!}", r"\boxed{\sum_{k=1}^{20000} k^{k}}",
+         r"\boxed{\prod_{k=1}^{10^{9}} k}", r"\boxed{(1+10^{-100})^{10^{100}}}", r"\boxed{x^{x^{x^{x^{x}}}}}",
+         r"\boxed{" + "(" * 400 + "1" + ")" * 400 + "}"]
+
+
+@pytest.mark.parametrize("pred", HANGS)
+def test_hang_cases_are_not_equal_within_the_limit(pred):
+    t = time.perf_counter()
+    assert not is_equivalent(pred, "1", timeout_s=1.0)
+    assert time.perf_counter() - t < 2.0
+
+
+def test_a_real_hang_is_killed_from_outside():
+    """`k^{k^2}` for k up to 3000 passes the size checks but cannot finish: the worker is killed."""
+    pool = WorkerPool(size=1)
+    try:
+        pool.warm()  # start-up is not part of the limit
+        t = time.perf_counter()
+        assert pool.judge(r"\sum_{k=1}^{3000}k^{k^{2}}", "1", timeout_s=0.5) is None
+        assert time.perf_counter() - t < 1.5 and pool.kills == 1
+        assert pool.judge("x+1", "1+x", timeout_s=30)["equal"]  # the replacement worker answers
+    finally:
+        pool.close()
+
+
+def test_code_in_an_answer_is_never_run(tmp_path):
+    marker = tmp_path / "pwned"
+    assert not is_equivalent(rf"\boxed{{\text{{__import__('os').system('touch {marker}')}}}}", "0")
+    assert not marker.exists()
+
+
+SAMPLE = [(r"\boxed{\frac12}", "0.5", True), ("x = 3", "3", True), (r"\boxed{(1,2)}", "(2,1)", False),
+          (r"\boxed{\sqrt8}", r"2\sqrt2", True), ("41", "42", False), (r"\boxed{10^{10^{10}}}", "1", False)] * 3
+
+
+def _is_equivalent_row(row):
+    return is_equivalent(row[0], row[1])
+
+
+def test_threads_agree_with_serial():
+    serial = [is_equivalent(p, g) for p, g, _ in SAMPLE]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        threaded = list(pool.map(_is_equivalent_row, SAMPLE))
+    assert serial == threaded == [want for _, _, want in SAMPLE]
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_multiprocessing_pool(method):
+    is_equivalent("1", "1")  # the parent's workers exist before the fork: the children must not share them
+    with mp.get_context(method).Pool(2) as pool:
+        got = pool.map(_is_equivalent_row, SAMPLE[:6])
+    assert got == [want for _, _, want in SAMPLE[:6]]
+
+
+def test_verifier_verdicts_and_batch():
+    verifier = MathVerifier()
+    tasks = [Task.create(f"q{i}", gold) for i, (_, gold, _) in enumerate(SAMPLE)]
+    completions = [pred for pred, _, _ in SAMPLE]
+    serial = [verifier.verify(t, c) for t, c in zip(tasks, completions)]
+    batch = verifier.verify_batch(tasks, completions)
+    assert [v.correct for v in batch] == [v.correct for v in serial] == [w for _, _, w in SAMPLE]
+    assert [v.info for v in batch] == [v.info for v in serial]  # deterministic info
+    v = serial[0]
+    assert v.reward == 1.0 and v.info["extracted"] == r"\frac12" and v.info["parsed"] == "1/2" and v.info["reason"]
+    assert serial[4].reward == 0.0 and serial[4].info["reason"] == "different number"
+
+
+def test_normalize_answer_groups_votes():
+    assert normalize_answer(r"\boxed{0.5}") == normalize_answer(r"so \boxed{\dfrac12}") == normalize_answer("1/2")
+    assert normalize_answer(r"\boxed{\{2, 1\}}") == normalize_answer(r"\boxed{1, 2}")
+    assert normalize_answer(r"\boxed{3}") != normalize_answer(r"\boxed{4}")
+    assert normalize_answer("I do not know the answer.") == ""
+
+
+def test_agreement_on_shared_cases():
+    if not CASES.exists():
+        pytest.skip(f"shared cases not found at {CASES}")
+    rows = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
+    slow, agree = [], 0
+    for r in rows:
+        t = time.perf_counter()
+        agree += is_equivalent(r["pred"], r["gold"]) == r["equal"]
+        if time.perf_counter() - t > 2.0:
+            slow.append(r["pred"][:60])
+    assert agree / len(rows) >= 0.97, f"agreement {agree}/{len(rows)}"
+    assert not slow, f"cases over 2 s: {slow}"
