@@ -40,6 +40,7 @@ from reasongym.verifiers.math_structure import Item, read_item, split_items
 DPS = 40
 UNEVALUATED = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Limit, sympy.Derivative)
 TOL = sympy.Float(10) ** -25
+TINY = sympy.Float(10) ** -30
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def numeric(e: sympy.Expr) -> sympy.Expr | None:
 
 
 def close(a: sympy.Expr, b: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
-    return bool(abs(a - b) <= tol * max(1, abs(a), abs(b)))
+    """Relative closeness (no absolute floor: 1/2^99 and 1/2^98, or 10^-30 and 0, are different)."""
+    return bool(abs(a - b) <= tol * max(abs(a), abs(b)))
 
 
 def exprs_equal(x: sympy.Basic, y: sympy.Basic) -> bool:
@@ -79,7 +81,7 @@ def exprs_equal(x: sympy.Basic, y: sympy.Basic) -> bool:
     syms = sorted(x.free_symbols | y.free_symbols, key=str)
     if not syms:
         vx, vy = numeric(x), numeric(y)
-        if vx is None or vy is None:
+        if vx is None or vy is None or max(abs(vx), abs(vy)) < TINY:  # no numbers, or both (nearly) zero
             return sympy.simplify(x - y) == 0
         return close(vx, vy)
     rng = random.Random(0)
@@ -88,7 +90,7 @@ def exprs_equal(x: sympy.Basic, y: sympy.Basic) -> bool:
         vx, vy = numeric(x.subs(point)), numeric(y.subs(point))
         if vx is None or vy is None:
             return sympy.simplify(x - y) == 0
-        if not close(vx, vy, sympy.Float(10) ** -20):
+        if not close(vx, vy, sympy.Float(10) ** -20) and max(abs(vx), abs(vy)) > TINY:
             return False
     return True
 

@@ -30,6 +30,7 @@ SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$(.+?)\$", re.S)
 NUMBER = re.compile(r"(?<![A-Za-z\d.,_^])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+|,\d{2}(?![\d,]))?(?:/\d+)?\s*%?")
 FINAL = re.compile(r"final answer", re.I)
 FINAL_SPAN = re.compile(r"final answer(?: is)?\s*:?\s*(?:\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\])", re.I | re.S)
+CHOICE = re.compile(r"answer(?: is|:)\s*\(?([A-E])\)?(?![A-Za-z])")
 CONNECTOR_WORDS = {"and", "or"}
 PROSE = re.compile(r"[A-Za-z]{2,}")
 BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent", "percentage", "units", "unit", "degrees", "degree", "meters", "inches", "miles", "dollars",
@@ -92,13 +93,16 @@ def find_boxes(text: str) -> list[Box]:
 
 def is_connector(sep: str) -> bool:
     """True when the text between two boxes only joins them (`, `, ` and `, `\\quad\\text{or}\\quad`, `y_2 =`)."""
+    crosses_math = bool(re.search(r"\$|\\[()\[\]]", sep))  # `$$\boxed{20}$$ \boxed{143}`: a new display
     sep = re.sub(r"[A-Za-z](?:_\{?\w+\}?)?\s*=", " ", sep)  # the name of the next assignment
     sep = re.sub(r"\\(?:text|textbf|mbox|mathrm)\s*\{([^{}]*)\}", r" \1 ", sep)
     sep = re.sub(r"\\[a-zA-Z]+|\$|\\[()\[\],;!]", " ", sep)
     words = re.findall(r"[A-Za-z]+", sep)
     if re.search(r"\d", sep) or len(words) > 6:
         return False
-    return not words or any(w.lower() in CONNECTOR_WORDS for w in words)
+    if any(w.lower() in CONNECTOR_WORDS for w in words):
+        return True
+    return not words and (not crosses_math or bool(re.search(r"[,;]", sep)))
 
 
 def last_box_answer(text: str, boxes: list[Box]) -> str:
@@ -178,7 +182,10 @@ def unboxed_answer(text: str) -> str | None:
     if candidates:
         return max(candidates)[1]
     nums = plain_numbers(text, spans, lo)
-    return nums[0][1] if nums else None
+    if nums:
+        return nums[0][1]
+    choice = CHOICE.findall(text)  # "The answer is (B)."
+    return choice[-1] if choice else None
 
 
 def extract_answer(text: str) -> str | None:

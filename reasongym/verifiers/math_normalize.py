@@ -12,6 +12,7 @@ literals exactly (`Fraction`), including mixed numbers, repeating decimals and s
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -137,7 +138,7 @@ def normalize(s: str) -> str:
     s = re.sub(r"(\d)\s*\{\s*,\s*\}\s*(?=\d)", r"\1,", s)  # 1{,}000
     s = re.sub(r"\s+", " ", s).strip()
     s = re.sub(r"^(?:[a-zA-Z ]*(?:answer|result|solution) ?(?:is|:)\s*)", "", s, flags=re.I)
-    s = s.strip(" ;,").rstrip(".").strip()
+    s = re.sub(r"(?<!\.)\.$", "", s.strip(" ;,")).strip()  # a full stop, not an ellipsis
     s = re.sub(r"\s*([=+*/^_(){}\[\]<>])\s*", r"\1", s)
     return s.strip()
 
@@ -151,6 +152,13 @@ def remove_thousands(s: str) -> str:
     return s
 
 
+def short_int(n: int) -> str:
+    """Digits of n, or `<5736-digit integer>` for numbers too long to print."""
+    if abs(n) < 10**60:
+        return str(n)
+    return f"<{'-' if n < 0 else ''}{int(math.log10(abs(n))) + 1}-digit integer>"
+
+
 @dataclass(frozen=True)
 class Number:
     """An exactly known number literal. `digits` is the count of decimals written (None: exact form)."""
@@ -162,7 +170,7 @@ class Number:
 
     def __str__(self) -> str:
         v = self.value
-        text = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        text = short_int(v.numerator) + ("" if v.denominator == 1 else "/" + short_int(v.denominator))
         return text + ("%" if self.percent else "") + ("°" if self.degree else "")
 
 
@@ -179,7 +187,7 @@ def split_unit_flags(s: str) -> tuple[str, bool, bool]:
 
 
 INT, DEC = r"\d+", r"(?:\d+\.\d*|\.\d+|\d+)"
-MAX_DIGITS = 5000  # exact powers with more digits than this are not expanded
+MAX_DIGITS = 4000  # exact powers with more digits than this are not expanded (str() of ints stops at 4300)
 
 
 def _dec(text: str) -> tuple[Fraction, int | None]:

@@ -21,7 +21,7 @@ from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from reasongym.verifiers.math_normalize import parse_number, split_unit_flags, strip_text_wrappers
+from reasongym.verifiers.math_normalize import parse_number, short_int, split_unit_flags, strip_text_wrappers
 from reasongym.verifiers.math_structure import LIST_SEP, depths, enclosed, split_top
 
 NORMALIZATION = NormalizationConfig(basic_latex=True, units=False, malformed_operators=False, nits=False,
@@ -40,6 +40,15 @@ MAX_TERMS_LOG10 = 3.5  # so are sums and products over more than ~3,000 terms
 MAX_TOWER = 3  # and exponent towers x^{x^{x^x}} (numeric evaluation explodes)
 
 
+def show(e: sympy.Basic) -> str:
+    """sympy's string of e, with integers too long to print shortened."""
+    if e.is_Rational and (abs(e.p) >= 10**60 or e.q >= 10**60):
+        return short_int(int(e.p)) + ("" if e.q == 1 else "/" + short_int(int(e.q)))
+    if any(a.is_Integer and abs(a) >= 10**60 for a in sympy.preorder_traversal(e)):
+        return f"{type(e).__name__} with very long integers"
+    return sympy.sstr(e)
+
+
 class TooLarge(ValueError):
     """The expression would take unbounded time or memory to evaluate (power tower, huge factorial)."""
 
@@ -52,7 +61,7 @@ class Scalar:
     degree: bool = False
 
     def __str__(self) -> str:
-        return sympy.sstr(self.expr) + ("%" if self.percent else "") + ("°" if self.degree else "")
+        return show(self.expr) + ("%" if self.percent else "") + ("°" if self.degree else "")
 
 
 @dataclass
@@ -102,7 +111,7 @@ class Equation:
     diff: sympy.Expr  # lhs - rhs
 
     def __str__(self) -> str:
-        return f"{sympy.sstr(self.diff)} = 0"
+        return f"{show(self.diff)} = 0"
 
 
 @dataclass
@@ -111,7 +120,7 @@ class Relation:
     text: str = field(default="")
 
     def __str__(self) -> str:
-        return sympy.sstr(self.rel)
+        return show(self.rel)
 
 
 def log10_abs(e: sympy.Basic) -> float:
@@ -150,7 +159,7 @@ def check_size(e: sympy.Basic) -> None:
     for node in sympy.preorder_traversal(e):
         if isinstance(node, sympy.Pow) and node.exp.is_number and node.base not in (0, 1, -1):
             if log10_abs(node.exp) > MAX_LOG10 or log10_abs(node) > 1e5:
-                raise TooLarge(f"exponent too large in {sympy.sstr(node)[:60]}")
+                raise TooLarge("exponent too large")
         elif isinstance(node, (sympy.factorial, sympy.gamma, sympy.factorial2)) and log10_abs(node.args[0]) > 3.5:
             raise TooLarge("factorial too large")
         elif isinstance(node, (sympy.Sum, sympy.Product)):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 OPEN, CLOSE = "([{", ")]}"
 OR_SEP = r"(?<=[\d)\]}\s])or(?=[\s(\[A-Z\d\\-])"
 LIST_SEP = re.compile(r",|\\text\{\s*(?:and|or)\s*\}|\band\b|" + OR_SEP)
+GROUP_SEP = re.compile(r";|\\text\{\s*(?:and|or)\s*\}|\band\b|" + OR_SEP)
 THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d])")
 
 
@@ -88,17 +89,15 @@ def split_items(s: str) -> tuple[list[str], str]:
     """Items of an answer and its kind: 'single', 'list' (compare as a set), 'set'."""
     s = join_thousands(s.strip())
     inner, kind = unwrap_collection(s)
-    groups = [g for g in split_top(inner, re.compile(";")) if g]
-    if len(groups) > 1 and any(split_top(g, LIST_SEP)[1:] for g in groups):
-        items = []
-        for g in groups:  # p=5,q=2; p=7,q=2 -> (5,2), (7,2)
-            parts = [value_of(p) for p in split_top(g, LIST_SEP) if p]
-            items.append("(" + ",".join(parts) + ")" if len(parts) > 1 else parts[0])
-    elif len(groups) > 1:
-        items = groups
+    groups = [g for g in split_top(inner, GROUP_SEP) if g]
+    tuples = [[p for p in split_top(g, re.compile(",")) if p] for g in groups]
+    if len(groups) > 1 and all(len(t) > 1 and all(read_item(p).assignment for p in t) for t in tuples):
+        items = ["(" + ",".join(value_of(p) for p in t) + ")" for t in tuples]  # p=5,q=2; p=7,q=2
+    elif len(groups) > 1 and ";" in inner:
+        items = [p for g in groups for p in split_top(g, LIST_SEP) if p]
     else:
         items = [p for p in split_top(inner, LIST_SEP) if p]
-    expanded = [x.strip() for it in items for x in expand_pm(it.strip(" ;").rstrip("."))]
+    expanded = [x.strip() for it in items for x in expand_pm(re.sub(r"(?<!\.)\.$", "", it.strip(" ;")))]
     expanded = [x for x in expanded if x]
     if kind == "list" and len(expanded) == 1:
         kind = "single"
