@@ -30,6 +30,7 @@ __all__ = ["MathVerifier", "Check", "check", "extract_answer", "is_equivalent", 
 
 DEFAULT_TIMEOUT_S = 1.5
 MAX_NESTING = 50
+MAX_ANSWER_CHARS = 2000  # longer answers that are not plain numbers are not sent to sympy
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Ch
     fast = fast_path(pred_norm, gold_norm)
     if fast is not None:
         return Check(fast.equal, extracted, fast.parsed, fast.gold, fast.reason)
+    if len(pred_norm) > MAX_ANSWER_CHARS:
+        return Check(False, extracted, None, gold_norm, f"answer longer than {MAX_ANSWER_CHARS} characters")
     reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
     if reply is None:
         return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")

@@ -26,12 +26,15 @@ from reasongym.verifiers.math_normalize import unicode_to_latex
 BOX_CMD = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 CHAT_END = re.compile(r"<\|im_end\|>|<\|eot_id\|>|<\|endoftext\|>|<\|im_start\|>(?:user|system)|</s>")
 CHAT_TOKEN = re.compile(r"<\|[a-z_]+\|>(?:assistant\n?)?|<\|start_header_id\|>.*?<\|end_header_id\|>")
-SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$(.+?)\$", re.S)
+DELIMITER = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
+CLOSER = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 NUMBER = re.compile(r"(?<![A-Za-z\d.,_^])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+|,\d{2}(?![\d,]))?(?:/\d+)?\s*%?")
 FINAL = re.compile(r"final answer", re.I)
-FINAL_SPAN = re.compile(r"final answer(?: is)?\s*:?\s*(?:\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\])", re.I | re.S)
+FINAL_SPAN = re.compile(r"final answer(?: is)?\s*:?\s*(?:\$\$(.{1,500}?)\$\$|\$(.{1,500}?)\$|\\\((.{1,500}?)\\\)|"
+                        r"\\\[(.{1,500}?)\\\])", re.I | re.S)
 CHOICE = re.compile(r"answer(?: is|:)\s*\(?([A-E])\)?(?![A-Za-z])")
 CONNECTOR_WORDS = {"and", "or"}
+MAX_JOINED_BOXES = 100
 PROSE = re.compile(r"[A-Za-z]{2,}")
 BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent", "percentage", "units", "unit", "degrees", "degree", "meters", "inches", "miles", "dollars",
               "cents", "hours", "minutes", "seconds", "days", "years", "square", "feet", "yuan", "euros"}
@@ -52,9 +55,8 @@ def strip_reasoning(text: str) -> str:
     """
     text = CHAT_END.split(text, maxsplit=1)[0] if CHAT_END.search(text[1:]) else text
     text = CHAT_TOKEN.sub(" ", text)
-    text = re.sub(r"<think>.*?</think>", " ", text, flags=re.S)
     if "</think>" in text:
-        text = text.rsplit("</think>", 1)[1]
+        text = text.rsplit("</think>", 1)[1]  # every block (and a lone closing tag) ends before this
     return text.split("<think>")[0]
 
 
@@ -108,7 +110,7 @@ def is_connector(sep: str) -> bool:
 def last_box_answer(text: str, boxes: list[Box]) -> str:
     """The last box, joined with the boxes before it that only connectors separate."""
     group = [boxes[-1]]
-    for prev in reversed(boxes[:-1]):
+    for prev in reversed(boxes[:-1][-MAX_JOINED_BOXES:]):
         if not is_connector(text[prev.end:group[0].start]):
             break
         group.insert(0, prev)
@@ -118,16 +120,31 @@ def last_box_answer(text: str, boxes: list[Box]) -> str:
 
 
 def math_spans(text: str) -> list[tuple[int, int, str]]:
-    """Valid math spans (start, end, content); inline `$..$`/`\\(..\\)` across a newline are dropped."""
-    spans = []
-    for m in SPAN.finditer(text):
-        inline = m.group(3) is not None or m.group(4) is not None
-        content = next(g for g in m.groups() if g is not None)
-        if inline and "\n" in content:
-            spans.append((m.start(), m.end(), ""))  # consumed, but not an answer
+    """Math spans (start, end, content) found in one linear pass; an inline `$..$`/`\\(..\\)` across a
+    newline is consumed but yields no content (Markdown does not render it either)."""
+    spans, opened = [], None  # opened: (delimiter, content start, span start)
+    for m in DELIMITER.finditer(text):
+        tok = m.group(0)
+        if opened is None:
+            if tok in CLOSER:
+                opened = (tok, m.end(), m.start())
             continue
-        spans.append((m.start(), m.end(), content.strip()))
+        kind, begin, start = opened
+        if tok == CLOSER[kind] or (kind == "$" and tok == "$$"):
+            end = m.start() + 1 if tok == "$$" and kind == "$" else m.end()
+            content = text[begin:end - len(kind)]
+            inline = kind in ("$", "\\(")
+            spans.append((start, end, "" if inline and "\n" in content else content.strip()))
+            opened = ("$", m.end(), m.start() + 1) if tok == "$$" and kind == "$" else None
     return spans
+
+
+def mask_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """text with every math span blanked out (positions kept)."""
+    chars = list(text)
+    for s, e, _ in spans:
+        chars[s:e] = " " * (e - s)
+    return "".join(chars)
 
 
 def answer_like(span: str) -> bool:
@@ -138,11 +155,7 @@ def answer_like(span: str) -> bool:
 def plain_numbers(text: str, spans: list[tuple[int, int, str]], lo: int = 0, hi: int | None = None) -> list[tuple[int, str]]:
     """Numbers written in prose (outside every math span) between lo and hi."""
     hi = len(text) if hi is None else hi
-    masked = list(text)
-    for s, e, _ in spans:
-        masked[s:e] = " " * (e - s)
-    masked_text = "".join(masked)
-    return [(m.start(), m.group(0).strip()) for m in NUMBER.finditer(masked_text, lo, hi)]
+    return [(m.start(), m.group(0).strip()) for m in NUMBER.finditer(mask_spans(text, spans), lo, hi)]
 
 
 def is_bare(text: str) -> bool:
@@ -150,7 +163,7 @@ def is_bare(text: str) -> bool:
     (a one- or two-word text such as `odd` or `not 10` still counts as bare)."""
     if len(text) > 300:
         return False
-    t = SPAN.sub(" ", text) if text.count("$") % 2 == 0 else text
+    t = mask_spans(text, math_spans(text)) if text.count("$") % 2 == 0 else text
     t = re.sub(r"\\(?:text|textbf|mbox|mathrm|textnormal)\s*\{[^{}]*\}", " ", t)
     t = re.sub(r"\\(?:begin|end)\{[a-z*]+\}|\\[a-zA-Z]+", " ", t)
     words = [w for w in PROSE.findall(t) if w.lower() not in BARE_WORDS]

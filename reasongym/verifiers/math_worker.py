@@ -119,7 +119,7 @@ class WorkerPool:
         self._give_back(replacement)
 
     def judge(self, pred: str, gold: str, timeout_s: float) -> dict | None:
-        """Compare in a worker; None when it did not answer within timeout_s (it is then killed)."""
+        """Compare in a worker; None when it did not answer within timeout_s (it is then killed and replaced)."""
         with self.slots:
             worker = self._take()
             if not worker.wait_ready():
@@ -128,7 +128,10 @@ class WorkerPool:
                                    "`python -m reasongym.verifiers.math_worker` to see its error")
             reply = worker.request({"pred": pred, "gold": gold}, timeout_s)
             if reply is None:
+                code = worker.proc.poll()
                 self._drop(worker)
+                if code is not None:  # it died by itself (a crash or the memory limit), it did not time out
+                    return {"equal": False, "pred": pred, "gold": gold, "reason": f"worker died (exit code {code})"}
             else:
                 self._give_back(worker)
             return reply
@@ -160,6 +163,15 @@ def default_pool() -> WorkerPool:
             _POOL = WorkerPool(size=max(1, min(4, os.cpu_count() or 1)))
             _POOL_PID = os.getpid()
         return _POOL
+
+
+def _forget_pool_after_fork() -> None:
+    """In a forked child: the parent's pool and locks are not ours (a lock may even be held)."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _close_default_pool() -> None:
