@@ -117,7 +117,8 @@ def scalars_equal(a: Scalar, b: Scalar) -> bool:
     if plain(a, b):
         return True
     for u, v in ((a, b), (b, a)):
-        if u.percent and not v.percent and plain(Scalar(u.expr / 100, None), v):
+        scaled_digits = None if u.digits is None else u.digits + 2  # 33.33% has 4 decimals as a fraction
+        if u.percent and not v.percent and plain(Scalar(u.expr / 100, scaled_digits), v):
             return True
         if u.degree and not v.degree and plain(Scalar(u.expr * sympy.pi / 180, None), v):
             return True
@@ -151,6 +152,11 @@ def values_equal(a, b) -> bool:
         pa = a.parts if isinstance(a, SetUnion) else [a]
         pb = b.parts if isinstance(b, SetUnion) else [b]
         return same_set(pa, pb)
+    for m, t in ((a, b), (b, a)):  # a column or row vector written as a tuple
+        if isinstance(m, Mat) and isinstance(t, Seq) and t.brackets == "()":
+            flat = [x for row in m.rows for x in row]
+            if (len(m.rows) == 1 or all(len(r) == 1 for r in m.rows)) and len(flat) == len(t.items):
+                return all(values_equal(x, y) for x, y in zip(flat, t.items))
     if isinstance(a, Mat) and isinstance(b, Mat):
         return len(a.rows) == len(b.rows) and all(
             len(r) == len(s) and all(values_equal(x, y) for x, y in zip(r, s)) for r, s in zip(a.rows, b.rows))
@@ -197,7 +203,11 @@ class Parsed:
 
 
 def loose_text(raw: str) -> str | None:
-    plain = re.sub(r"^\(([A-Za-z])\)$", r"\1", strip_text_wrappers(raw).strip())
+    """Lower-case words of an item; a multiple-choice item `(E) 12` reads as its letter `e`."""
+    plain = strip_text_wrappers(raw).strip()
+    choice = re.match(r"^\(([A-E])\)(?![A-Za-z(])", plain)
+    if choice:
+        return choice.group(1).lower()
     return plain.lower() if re.fullmatch(r"[A-Za-z][A-Za-z '\-]*", plain) else None
 
 
@@ -242,6 +252,7 @@ def judge(pred: str, gold: str) -> Judgement:
         return Judgement(False, pred, str_items(gp), f"too large to evaluate: {e}")
     except Exception as e:
         return Judgement(False, pred, str_items(gp), f"cannot parse prediction: {type(e).__name__}")
+    pp, gp = merge_set_parts(pp), merge_set_parts(gp)
     ps, gs = str_items(pp), str_items(gp)
     if len(pp) == 1 and len(gp) == 1:
         ok = items_equal(pp[0], gp[0])
@@ -253,6 +264,13 @@ def judge(pred: str, gold: str) -> Judgement:
             return Judgement(ok, ps, gs, "equal in order" if ok else "different tuple")
     ok = all(any(items_equal(p, g) for g in gp) for p in pp) and all(any(items_equal(p, g) for p in pp) for g in gp)
     return Judgement(ok, ps, gs, "same set of answers" if ok else "different set of answers")
+
+
+def merge_set_parts(items: list[Parsed]) -> list[Parsed]:
+    """`x < 2 or x > 3`: several solved inequalities / intervals are one union."""
+    if len(items) > 1 and all(isinstance(i.value, SetUnion) for i in items):
+        return [Parsed(items[0].item, SetUnion([p for i in items for p in i.value.parts]))]
+    return items
 
 
 def str_items(items: list[Parsed]) -> str:

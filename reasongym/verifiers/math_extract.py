@@ -172,7 +172,8 @@ def is_bare(text: str) -> bool:
 
 def unboxed_answer(text: str) -> str | None:
     """Answer of a completion without any box (see the module docstring for the order)."""
-    text = text.replace(r"\$", r"\dollar ")
+    text = text.replace(r"\$", r"\dollar ").replace("**", "")
+    text = re.sub(r"^\s*(?:final )?answer\s*:", "", text, flags=re.I)  # "**Answer:** 42" is bare
     stripped = text.strip()
     if not stripped:
         return None

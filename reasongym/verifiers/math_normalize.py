@@ -125,6 +125,7 @@ def normalize(s: str) -> str:
     s = re.sub(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)\s*(\\[{}]|[()\[\]|.])",
                lambda m: "" if m.group(1) == "." else m.group(1), s)
     s = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", s)
+    s = re.sub(r"\\mathbb\{R\}|\\R(?![a-zA-Z])", r"(-\\infty,\\infty)", s)  # all real numbers
     s = re.sub(r"\\(?:mathbb|mathcal|boldsymbol|vec|overrightarrow)\{([^{}]*)\}", r"\1", s)
     for _ in range(3):
         s = re.sub(r"(?<!\\)\{\s*\{([^{}]*)\}\s*\}", r"{\1}", s)  # {{1}} -> {1}
@@ -137,6 +138,7 @@ def normalize(s: str) -> str:
         s = re.sub(pat, rep, s)
     s = re.sub(r"(\d)\s*\{\s*,\s*\}\s*(?=\d)", r"\1,", s)  # 1{,}000
     s = re.sub(r"\s+", " ", s).strip()
+    s = s.replace("**", "")  # markdown bold
     s = re.sub(r"^(?:[a-zA-Z ]*(?:answer|result|solution) ?(?:is|:)\s*)", "", s, flags=re.I)
     s = re.sub(r"(?<!\.)\.$", "", s.strip(" ;,")).strip()  # a full stop, not an ellipsis
     s = re.sub(r"\s*([=+*/^_(){}\[\]<>])\s*", r"\1", s)
@@ -273,5 +275,6 @@ def numbers_equal(a: Number, b: Number) -> bool:
         return True
     if a.percent != b.percent:
         pct, other = (a, b) if a.percent else (b, a)
-        return plain(pct.value / 100, None, other.value, other.digits)
+        digits = None if pct.digits is None else pct.digits + 2  # 33.33% is 0.3333
+        return plain(pct.value / 100, digits, other.value, other.digits)
     return False

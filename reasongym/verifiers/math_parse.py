@@ -34,6 +34,7 @@ UNITS = (r"cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|inch(?:es)?|in|ft
          r"euros?|people|students|persons?|cups?|pieces?|marbles|apples|books|ways|times|points|games|numbers?")
 TRAILING_UNIT = re.compile(rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*[A-Za-z ./]+\s*\}}|(?:{UNITS})(?![A-Za-z]))(?:\^\{{?[23]\}}?)?$")
 HEDGE_WORDS = re.compile(r"\b(?:or|and|not|maybe|perhaps|either|approximately|about)\b", re.I)
+TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-z])")
 RELATION_OPS = re.compile(r"\\leq|\\geq|\\neq|<|>")
 MAX_LOG10 = 4.5  # exponents above ~30,000 are refused
 MAX_TERMS_LOG10 = 3.5  # so are sums and products over more than ~3,000 terms
@@ -177,7 +178,7 @@ def decimals_to_fractions(s: str) -> str:
 def to_sympy(s: str) -> sympy.Basic:
     """Parse LaTeX with latex2sympy2_extended, then read `i` as the imaginary unit and check the size."""
     s = strip_text_wrappers(s)
-    s = re.sub(r"\^\s*\{?\\circ\}?", "", s).replace(r"\%", "")
+    s = re.sub(r"\^\s*\{?\\circ\}?", r"\\cdot\\frac{\\pi}{180}", s).replace(r"\%", "")  # tan 45° = tan(pi/4)
     s = decimals_to_fractions(s)
     expr = latex2sympy(s, normalization_config=NORMALIZATION, conversion_config=CONVERSION)
     if isinstance(expr, sympy.Basic):
@@ -228,6 +229,9 @@ def parse_value(s: str):
         return SetUnion([parse_value(p) for p in split_top(s, re.compile(r"\\cup"))])
     if RELATION_OPS.search(s) and any(depths(s)[m.start()] == 0 for m in RELATION_OPS.finditer(s)):
         return parse_relation(s)
+    builder = re.fullmatch(r"\\\{\s*[A-Za-z]\w*\s*(?:\||:)(.+)\\\}", s)
+    if builder:  # \{x | x > 2\}
+        return parse_relation(builder.group(1))
     if enclosed(s, r"\{", r"\}"):
         return SetVal([parse_value(p) for p in split_top(s[2:-2], LIST_SEP) if p])
     if s.startswith(r"\begin{") and "matrix" in s[:20] and s.count(r"\begin{") == 1:
@@ -249,6 +253,8 @@ def parse_value(s: str):
     if text is not None:
         return Text(text)
     body, percent, degree = split_unit_flags(strip_units(s))
+    if degree and TRIG.search(body):  # \tan 45^\circ: the degree belongs to the angle, not the answer
+        body, degree = strip_units(s), False
     expr = to_sympy(body)
     if isinstance(expr, sympy.MatrixExpr):  # A + B, A B: evaluate the matrix arithmetic
         expr = expr.doit()

@@ -115,7 +115,7 @@ class Item:
 
 def is_name(p: str) -> bool:
     r"""A left-hand side that names the answer: `x`, `f(x)`, `a_{37}`, `(p,q)`, `|AB|`, `A:B`, `\frac{NO}{BO}`."""
-    p = re.sub(r"_\{[^{}]*\}|_\\?\w", "", p)
+    p = re.sub(r"_\{[^{}]*\}|_\\?\w|\^\{?-1\}?|'", "", p)  # subscripts, f^{-1}, f'
     p = re.sub(r"\\(?:frac|left|right|mathrm|text|operatorname|angle|overline|triangle)", "", p)
     if not re.search(r"[A-Za-z]", p) or re.search(r"\d", p):
         return False
