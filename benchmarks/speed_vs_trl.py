@@ -1,0 +1,139 @@
+"""Speed benchmark: reasongym's GRPO step against TRL's GRPOTrainer, same model, LoRA, batch and length.
+
+    pip install trl                                   # the optional peer (pyproject extra: bench)
+    python benchmarks/speed_vs_trl.py --steps 4       # ~10 min on 2 CPU cores
+    python benchmarks/speed_vs_trl.py --which ours    # only one side
+
+Both sides train the embedded default SmolLM2-135M-Instruct with a LoRA adapter (r=16 on all linear
+layers) on reasongym/Math-v0 tasks, 4 prompts x 8 samples x up to 128 new tokens per step, beta=0 (TRL's
+default), one optimisation pass, the reasongym math verifier as the reward. Each side runs in its own
+child process of this one (one process tree, one after the other so they do not share the cores) and
+reports seconds per step (median after the first, warm-up, step), generated tokens per second and its
+peak RSS. Results print as a table and go to --out as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROMPTS, GROUP, NEW_TOKENS, LORA_R, LR = 4, 8, 128, 16, 1e-4
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
+
+
+def run_ours(steps: int) -> dict:
+    from reasongym.runlog import read_jsonl
+    from reasongym.train import main
+
+    folder = main(["env=math", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
+                   f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
+                   f"agent.lr={LR}", "agent.beta=0", "eval_every=0", "save_every=1000", "plots=false",
+                   f"run_dir={tempfile.mkdtemp()}", "agent.micro_batch_size=16"])
+    rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
+    times = [r["step_time"] for r in rows]
+    tokens = [r["completion_len"] * PROMPTS * GROUP for r in rows]
+    return {"step_times": times, "tokens": tokens, "gen_times": [r["gen_time"] for r in rows]}
+
+
+def run_trl(steps: int) -> dict:
+    import numpy as np
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    import reasongym
+    from reasongym.agents.models import resolve_model
+    from reasongym.verifiers.math import MathVerifier
+
+    env = reasongym.make("math")
+    tasks = env.unwrapped.tasks.take(PROMPTS * (steps + 2), seed=7)
+    data = Dataset.from_list([{"prompt": t.prompt, "answer": str(t.answer)} for t in tasks])
+    verifier = MathVerifier()
+    by_answer = {str(t.answer): t for t in tasks}
+
+    def correctness(completions, answer, **_):
+        texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
+        return [verifier.verify(by_answer[a], text).reward for a, text in zip(answer, texts)]
+
+    path = resolve_model("smollm2")
+    model = AutoModelForCausalLM.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    cfg = GRPOConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=PROMPTS * GROUP,
+                     num_generations=GROUP, max_completion_length=NEW_TOKENS, learning_rate=LR, beta=0.0,
+                     max_steps=steps, logging_steps=1, use_cpu=True, report_to="none", save_strategy="no",
+                     temperature=1.0, top_p=1.0, seed=0, dataloader_num_workers=0)
+    times: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, *a, **k):
+            self.t0 = time.time()
+
+        def on_step_end(self, *a, **k):
+            times.append(time.time() - self.t0)
+
+    trainer = GRPOTrainer(model=model, processing_class=tokenizer, reward_funcs=[correctness], args=cfg,
+                          train_dataset=data, peft_config=LoraConfig(r=LORA_R, lora_alpha=2 * LORA_R,
+                                                                     target_modules="all-linear",
+                                                                     task_type="CAUSAL_LM"),
+                          callbacks=[Clock()])
+    trainer.train()
+    logs = [h for h in trainer.state.log_history if "completions/mean_length" in h]
+    tokens = [float(h["completions/mean_length"]) * PROMPTS * GROUP for h in logs]
+    return {"step_times": times, "tokens": tokens, "gen_times": [float("nan")] * len(times),
+            "config": {"gradient_checkpointing": cfg.gradient_checkpointing, "bf16": cfg.bf16,
+                       "loss_type": cfg.loss_type}, "mean_reward": float(np.mean([h.get("reward", 0) for h in logs]))}
+
+
+def summarise(name: str, res: dict) -> dict:
+    times = res["step_times"][1:] or res["step_times"]
+    tokens = res["tokens"][1:] or res["tokens"]
+    return {"side": name, "sec_per_step": statistics.median(times),
+            "gen_tokens_per_s": sum(tokens) / sum(times), "peak_rss_gb": res["peak_rss_gb"],
+            "steps_timed": len(times), **{k: v for k, v in res.items() if k not in ("step_times", "tokens")}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--which", default="ours,trl")
+    ap.add_argument("--out", default="benchmarks/results/speed_vs_trl.json")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        res = (run_ours if args.child == "ours" else run_trl)(args.steps)
+        res["peak_rss_gb"] = peak_rss_gb()
+        print("RESULT " + json.dumps(res))
+        return
+    results = []
+    for side in args.which.split(","):
+        print(f"--- {side}: {args.steps} steps of {PROMPTS} prompts x {GROUP} samples x {NEW_TOKENS} tokens")
+        proc = subprocess.run([sys.executable, __file__, "--child", side, "--steps", str(args.steps)],
+                              capture_output=True, text=True)
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+        if proc.returncode != 0 or line is None:
+            sys.exit(f"{side} failed (rc {proc.returncode}):\n{proc.stderr[-4000:]}")
+        results.append(summarise(side, json.loads(line[7:])))
+    print(f"\n{'side':6} {'s/step':>8} {'gen tok/s':>10} {'peak RSS GB':>12}")
+    for r in results:
+        print(f"{r['side']:6} {r['sec_per_step']:8.1f} {r['gen_tokens_per_s']:10.1f} {r['peak_rss_gb']:12.2f}")
+    if len(results) == 2:
+        a, b = results
+        print(f"\nspeed-up {b['sec_per_step'] / a['sec_per_step']:.2f}x steps/s; "
+              f"peak RSS ratio {a['peak_rss_gb'] / b['peak_rss_gb']:.2f}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
