@@ -13,3 +13,40 @@ register(
     verifier="math (\\boxed + sympy)",
     alias={"math": {}, "math-heldout": {"split": "heldout"}},
 )
+
+register(
+    "reasongym/Code-v0",
+    entry_point="reasongym.envs.code:CodeEnv",
+    description="procedural Python function-writing tasks, hidden tests run in a bwrap sandbox (difficulty 1-5)",
+    splits=("train", "heldout"),
+    verifier="code (tests in the sandbox)",
+    alias={"code": {}, "code-heldout": {"split": "heldout"}},
+)
+
+register(
+    "reasongym/CodeMultiTurn-v0",
+    entry_point="reasongym.envs.code:CodeEnv",
+    description="Code-v0 over up to 3 turns: a failed attempt gets the first failing test back (max_turns=)",
+    splits=("train", "heldout"),
+    verifier="code (tests in the sandbox)",
+    alias={"code-multiturn": {}, "code-multiturn-heldout": {"split": "heldout"}},
+    kwargs={"max_turns": 3},
+)
+
+register(
+    "reasongym/HumanEval-v0",
+    entry_point="reasongym.envs.code:HumanEvalEnv",
+    description="the 164 HumanEval problems (../shared/data/HumanEval.jsonl.gz or path=), evaluation only",
+    splits=("heldout",),
+    verifier="code (check(candidate) in a harness sandbox)",
+    alias="humaneval",
+)
+
+register(
+    "reasongym/MBPP-v0",
+    entry_point="reasongym.envs.code:MBPPEnv",
+    description="MBPP problems (../shared/data/mbpp.jsonl or path=); split train/validation/heldout/all",
+    splits=("train", "validation", "heldout"),
+    verifier="code (asserts in a harness sandbox)",
+    alias={"mbpp": {}, "mbpp-heldout": {"split": "heldout"}},
+)

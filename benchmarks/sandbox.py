@@ -1,0 +1,124 @@
+"""Benchmark the sandbox against a bare subprocess: executions per second and per-run overhead, serial and
+parallel, in one run (so both sides see the same machine load).
+
+Bare and sandboxed runs alternate (run by run when serial, in chunks when parallel) so that changing
+machine load hits both alike; serial per-run time is the median, parallel per-run time is wall time / runs.
+Both sides run the same small program (read a number from stdin, print a sum) with the same interpreter
+and flags (`python -I -S`), stdin/stdout/stderr through pipes: "bare" is `subprocess.run`, "sandbox" is
+`run_program` (bwrap namespaces + boot with rlimits and the uid drop + the parent's watchdog). Optionally
+also HumanEval canonical solutions through the code verifier (two sandboxes per problem).
+
+    python benchmarks/sandbox.py                     # 200 runs each, serial and parallel
+    python benchmarks/sandbox.py --runs 500 --workers 4 --humaneval --out runs/sandbox_bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from reasongym.verifiers.sandbox import default_sandbox, run_program
+
+PROGRAM = "n = int(input())\nprint(sum(i * i for i in range(n)))\n"
+STDIN, EXPECTED = "1000\n", f"{sum(i * i for i in range(1000))}\n"
+
+
+def bare_run() -> None:
+    box = default_sandbox()
+    r = subprocess.run([box.python, "-I", "-S", "-c", PROGRAM], input=STDIN.encode(), capture_output=True,
+                       timeout=30)
+    assert r.returncode == 0 and r.stdout.decode() == EXPECTED, r
+
+
+def sandbox_run() -> None:
+    r = run_program(PROGRAM, stdin=STDIN, timeout_s=10)
+    assert r.status == "ok" and r.stdout == EXPECTED, r
+
+
+def measure_pair(runs: int, workers: int, chunk: int) -> dict[str, dict]:
+    """Time bare and sandboxed runs in alternating chunks (so load drifts hit both alike).
+
+    Serial (workers=1): every run is timed alone, chunk=1 alternates run by run; per-run = median.
+    Parallel: chunks of `chunk` runs go through a thread pool; per-run = wall time / runs (throughput)."""
+    fns = {"bare": bare_run, "sandbox": sandbox_run}
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for fn in fns.values():
+        fn()  # warm up (imports, page cache)
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in range(max(1, runs // chunk)):
+            for name, fn in fns.items():
+                t0 = time.perf_counter()
+                list(pool.map(lambda _, f=fn: f(), range(chunk)))
+                times[name].append((time.perf_counter() - t0) / chunk)
+    out = {}
+    for name, ts in times.items():
+        per_run = statistics.median(ts) if workers == 1 else statistics.fmean(ts)
+        out[name] = {"runs": len(ts) * chunk, "per_run_ms": 1000 * per_run, "mean_ms": 1000 * statistics.fmean(ts),
+                     "min_ms": 1000 * min(ts), "exec_per_s": 1 / per_run}
+    return out
+
+
+def humaneval_rate(limit: int | None) -> dict:
+    from reasongym.envs.code_loaders import load_humaneval
+    from reasongym.verifiers.code import CodeVerifier
+
+    tasks = list(load_humaneval(limit=limit))
+    verifier = CodeVerifier()
+    t0 = time.perf_counter()
+    verdicts = verifier.verify_batch(tasks, [t.meta["solution"] for t in tasks])
+    total = time.perf_counter() - t0
+    return {"problems": len(tasks), "passed": sum(v.correct for v in verdicts), "seconds": total,
+            "problems_per_s": len(tasks) / total, "workers": verifier.max_workers}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="threads for the parallel rows")
+    ap.add_argument("--humaneval", action="store_true", help="also time HumanEval canonical solutions")
+    ap.add_argument("--out", type=Path, help="write the numbers as JSON here too")
+    args = ap.parse_args(argv)
+
+    results: dict = {"cpus": os.cpu_count(), "python": default_sandbox().python, "load_avg": os.getloadavg()}
+    for mode, workers in (("serial", 1), ("parallel", args.workers)):
+        pair = measure_pair(args.runs, workers, chunk=1 if workers == 1 else 10 * workers)
+        bare, box = pair["bare"], pair["sandbox"]
+        results[mode] = {"workers": workers, "bare": bare, "sandbox": box,
+                         "ratio": box["per_run_ms"] / bare["per_run_ms"],
+                         "overhead_ms": box["per_run_ms"] - bare["per_run_ms"]}
+    if args.humaneval:
+        results["humaneval"] = humaneval_rate(None)
+
+    table = Table(title=f"sandbox vs bare subprocess ({args.runs} runs each, {os.cpu_count()} CPUs, "
+                        f"load {results['load_avg'][0]:.1f})")
+    for col in ("mode", "bare ms/run", "sandbox ms/run", "ratio", "overhead ms", "bare exec/s", "sandbox exec/s"):
+        table.add_column(col, justify="right")
+    for mode in ("serial", "parallel"):
+        r = results[mode]
+        table.add_row(f"{mode} x{r['workers']}", f"{r['bare']['per_run_ms']:.1f}", f"{r['sandbox']['per_run_ms']:.1f}",
+                      f"{r['ratio']:.2f}", f"{r['overhead_ms']:.1f}", f"{r['bare']['exec_per_s']:.0f}",
+                      f"{r['sandbox']['exec_per_s']:.0f}")
+    console = Console()
+    console.print(table)
+    if "humaneval" in results:
+        h = results["humaneval"]
+        console.print(f"HumanEval canonical: {h['passed']}/{h['problems']} in {h['seconds']:.1f} s "
+                      f"({h['problems_per_s']:.1f} problems/s, {h['workers']} workers)")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
