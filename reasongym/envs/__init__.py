@@ -11,7 +11,33 @@ register(
     description="procedural math: arithmetic, word problems, equations, fractions, algebra (difficulty 1-5)",
     splits=("train", "heldout"),
     verifier="math (\\boxed + sympy)",
-    alias={"math": {}, "math-heldout": {"split": "heldout"}},
+    alias={"math": {}, "math-heldout": {"split": "heldout"}, "arithmetic": {"kinds": ["arithmetic"]}},
+)
+
+register(
+    "reasongym/GSM8K-v0",
+    entry_point="reasongym.envs.math:GSM8KEnv",
+    description="GSM8K grade-school word problems from a JSONL file (path=) or hf='openai/gsm8k'",
+    splits=("train", "test"),
+    verifier="math (\\boxed + sympy)",
+    alias="gsm8k",
+)
+
+register(
+    "reasongym/MATH500-v0",
+    entry_point="reasongym.envs.math:MATH500Env",
+    description="MATH / MATH-500 competition problems from a file (path=) or hf=; levels=[1, 2] filters",
+    splits=("test",),
+    verifier="math (\\boxed + sympy)",
+    alias="math500",
+)
+
+register(
+    "reasongym/MathFile-v0",
+    entry_point="reasongym.envs.math:MathFileEnv",
+    description="any JSONL / JSON / Parquet math file or HF dataset, with a field mapping (fields=)",
+    verifier="math (\\boxed + sympy)",
+    alias="math-file",
 )
 
 register(
