@@ -13,6 +13,7 @@ from reasongym.cli import ConfigError
 from reasongym.evaluate import main
 from reasongym.evaluation.samples import SampleStore
 from reasongym.evaluation.suites import load_suite
+from tests.tiny_model import build_tiny_tokenizer
 
 
 def evaluate(tmp_path: Path, *args: str, out: str = "ev") -> dict:
@@ -121,6 +122,30 @@ def test_contamination_from_the_policys_run_is_reported_loudly(tmp_path, tiny_mo
         evaluate(tmp_path, *args, "strict=true", out="ev-strict")
 
 
+def test_policy_entries_resolve_run_folders_and_trainer_checkpoints(tmp_path, tiny_model_dir):
+    import torch
+
+    from reasongym.evaluation.policies import load_policy, parse_policy
+
+    run = write_run(tmp_path, tiny_model_dir, [])
+    assert parse_policy(str(run)).target == str(run / "final")  # a run folder means its final model
+    assert parse_policy(str(run)).record == run / "train_tasks.jsonl"
+    assert parse_policy("base").kind == "hf" and parse_policy("oracle:wrong=0.2").kind == "oracle"
+    (run / "config.yaml").write_text(f"model: {tiny_model_dir}\nagent:\n  lora_r: 0\n")
+    ckpt = run / "checkpoints" / "step-grpo-00002"
+    ckpt.mkdir(parents=True)
+    (ckpt / "state.json").write_text('{"stage": "grpo", "step": 2}')
+    name = "model.embed_tokens.weight"
+    torch.save({name: torch.full((len(build_tiny_tokenizer()), 64), 0.5)}, ckpt / "model.pt")
+    spec = parse_policy(str(ckpt))
+    assert spec.checkpoint == ckpt and spec.record == run / "train_tasks.jsonl"
+    policy = load_policy(spec, [], device="cpu", precision="fp32")
+    assert torch.all(dict(policy.model.named_parameters())[name] == 0.5)  # the checkpoint's weights
+    shutil.rmtree(run / "final")
+    with pytest.raises(FileNotFoundError, match="without final/.*step-grpo-00002"):
+        parse_policy(str(run))
+
+
 def test_clean_training_record_passes_and_extra_records_apply_to_any_policy(tmp_path):
     train = load_suite("math", limit=40).tasks
     record = tmp_path / "train_tasks.jsonl"
@@ -138,6 +163,19 @@ def test_file_benchmarks_come_from_the_bundled_data(tmp_path, shared_data):
     assert list(gsm["files"]) == [str(shared_data / "gsm8k_test.jsonl")]
     assert res["results"]["oracle"]["gsm8k"]["metrics"]["greedy"]["mean"] == 1.0  # worked solutions verify
     assert "difficulty" in res["results"]["oracle"]["math500"]["breakdown"]
+
+
+def test_code_benchmarks_score_tests_and_count_missing_code_as_format_failures(tmp_path, shared_data):
+    import reasongym.registry as registry
+
+    if "reasongym/HumanEval-v0" not in registry.ENVS:
+        pytest.skip("code environments are not registered in this checkout")
+    res = evaluate(tmp_path, 'policy=[oracle,"oracle:silent=1"]', "env=[humaneval,mbpp]", "limit=3", "samples=0")
+    assert res["envs"]["mbpp"]["kwargs"]["split"] == "heldout"  # the MBPP benchmark is its test split
+    for env in ("humaneval", "mbpp"):
+        assert res["results"]["oracle"][env]["metrics"]["greedy"]["mean"] == 1.0  # canonical solutions pass
+        silent = res["results"]["oracle:silent=1"][env]["metrics"]
+        assert silent["greedy"]["mean"] == 0.0 and silent["format_failure"]["mean"] == 1.0
 
 
 def test_bad_command_lines_say_what_to_do(tmp_path):

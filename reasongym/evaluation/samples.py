@@ -23,7 +23,6 @@ from reasongym.core import Rollout
 from reasongym.verifiers.math import normalize_answer
 
 Key = tuple[str, str, str, str, int]
-ANSWER_KEYS = ("extracted",)  # Verdict.info keys that hold the answer a verifier found (None: no answer)
 
 
 def vote_key(completion: str, extracted: str | None) -> str | None:
@@ -32,6 +31,16 @@ def vote_key(completion: str, extracted: str | None) -> str | None:
     if extracted is None or not str(extracted).strip():
         return None
     return normalize_answer(completion) or None
+
+
+def format_failure(info: dict[str, Any]) -> bool | None:
+    """Whether the verifier found no answer to judge: no extractable final answer (math: `extracted` is
+    empty), no code block (code: status `no_code`). None for verifiers that report neither."""
+    if "extracted" in info:
+        return info["extracted"] is None or str(info["extracted"]).strip() == ""
+    if "status" in info:
+        return info["status"] == "no_code"
+    return None
 
 
 def jsonable(value: Any) -> Any:
@@ -51,8 +60,7 @@ def sample_row(policy: str, env: str, mode: str, sample: int, rollout: Rollout) 
     """The samples.jsonl row of one finished episode."""
     last = rollout.turns[-1]
     info = jsonable(last.verdict.info) if last.verdict is not None else {}
-    has_answer_field = any(k in info for k in ANSWER_KEYS)
-    extracted = next((info[k] for k in ANSWER_KEYS if k in info), None)
+    extracted = info.get("extracted")
     tokens = [len(t.completion.token_ids) if t.completion.token_ids is not None
               else t.completion.meta.get("completion_tokens") for t in rollout.turns]
     row = {
@@ -60,9 +68,9 @@ def sample_row(policy: str, env: str, mode: str, sample: int, rollout: Rollout) 
         "prompt": rollout.turns[0].observation,
         "completion": last.completion.text,
         "reward": rollout.reward, "correct": rollout.correct,
-        "extracted": extracted if has_answer_field else None,
-        "vote": vote_key(last.completion.text, extracted) if has_answer_field else None,
-        "format_failure": (extracted is None or str(extracted).strip() == "") if has_answer_field else None,
+        "extracted": extracted,
+        "vote": vote_key(last.completion.text, extracted),
+        "format_failure": format_failure(info),
         "completion_tokens": None if any(t is None for t in tokens) else int(sum(tokens)),
         "completion_chars": sum(len(t.completion.text) for t in rollout.turns),
         "finish_reason": last.completion.finish_reason,

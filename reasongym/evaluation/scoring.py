@@ -63,7 +63,7 @@ def task_scores(by_task: Mapping[str, Mapping[str, list[dict[str, Any]]]], tasks
             c = sum(bool(r["correct"]) for r in sampled)
             for k in ks:
                 v[f"pass@{k}"] = pass_at_k(samples, c, k)
-            if all(r.get("format_failure") is not None for r in sampled):
+            if all("extracted" in r["verdict"] for r in sampled):  # verifiers that extract an answer
                 v[f"maj@{samples}"] = maj_at_k([r["vote"] for r in sampled], [bool(r["correct"]) for r in sampled])
         rows = sampled if samples else greedy_rows
         v["reward"] = float(np.mean([r["reward"] for r in rows]))

@@ -8,7 +8,8 @@ that read a file get the bundled copy by default, so `env=gsm8k` needs no `env.p
     gsm8k          reasongym/GSM8K-v0  <data>/gsm8k_test.jsonl   (1319 problems)
     math500        reasongym/MATH500-v0 <data>/math500_test.jsonl (500 problems, levels 1-5)
     humaneval      reasongym/HumanEval-v0 <data>/HumanEval.jsonl.gz (164 problems)
-    mbpp           reasongym/MBPP-v0   <data>/mbpp.jsonl
+    mbpp           reasongym/MBPP-v0   <data>/mbpp.jsonl, split=heldout (MBPP's test split, tasks 11-510)
+                   unless env.split= says otherwise
 
 <data> is $REASONGYM_DATA when set, else the `shared/data` folder beside the reasongym checkout, else
 `../shared/data` from the working directory. A file-based suite takes its first `limit` tasks in file order
@@ -35,6 +36,7 @@ DATA_FILES = {
     "reasongym/HumanEval-v0": "HumanEval.jsonl.gz",
     "reasongym/MBPP-v0": "mbpp.jsonl",
 }
+EVAL_DEFAULTS = {"reasongym/MBPP-v0": {"split": "heldout"}}  # the benchmark is MBPP's test split (tasks 11-510)
 ENDLESS_DEFAULT = 200  # tasks taken from a procedural (endless) task set when limit=0
 HELDOUT_SEED = 12345  # seed of the fixed held-out list (the trainer's held-out evaluation uses it too)
 
@@ -90,6 +92,7 @@ class Suite:
 def suite_kwargs(name: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(gymnasium id, constructor kwargs): alias defaults, then the bundled data file, then overrides."""
     env_id, kwargs = resolve(name)
+    kwargs = {**EVAL_DEFAULTS.get(env_id, {}), **kwargs}
     if "path" not in overrides and "hf" not in overrides and "path" not in kwargs:
         path = default_path(env_id)
         if path is not None:
