@@ -82,7 +82,8 @@ def test_a_program_sees_only_its_own_little_world(monkeypatch):
     monkeypatch.setenv("SANDBOX_TEST_SECRET", "s3cret")
     r = run_program(PROBE, timeout_s=10)
     seen = json.loads(r.stdout)
-    assert set(seen["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "PYTHONIOENCODING", "PWD"}
+    assert set(seen["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "PYTHONIOENCODING", "PWD", "OMP_NUM_THREADS",
+                                "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}
     assert "home" not in seen["root"] and "work" in seen["root"] and str(REPO) not in r.stdout
     assert len(seen["procs"]) <= 3  # bwrap's init, the program (and nothing of the host)
     assert seen["net"] != "connected"

@@ -6,7 +6,7 @@ What a sandboxed Python program gets, and so what it cannot reach:
 - a fresh root file system: /usr and the Python install read-only, a new /proc, a minimal /dev (null,
   urandom; no tty), private size-capped tmpfs mounts for its work dir /work (the cwd and $HOME), /tmp and
   /dev/shm; nothing else of the host (no /home, /root, /etc/shadow, host /tmp, checkout or data);
-- five fixed environment variables: the caller's environment is never passed, not even to bwrap itself;
+- a few fixed environment variables: the caller's environment is never passed, not even to bwrap itself;
 - rlimits set before the program runs (see `sandboxed/boot.py`): address space, CPU seconds, processes,
   file size, open files, no core dumps; no capabilities; no_new_privs; nosuid mounts;
 - when the caller is root: a fresh unprivileged uid for every run. The kernel does not enforce
@@ -52,8 +52,9 @@ __all__ = ["STATUSES", "Limits", "RunResult", "Sandbox", "SandboxError", "defaul
 WORK = "/work"
 SANDBOXED = Path(__file__).with_name("sandboxed")
 BOOT_SRC = (SANDBOXED / "boot.py").read_text()
+# One BLAS/OpenMP thread: many runs go in parallel, and per-thread buffers would eat the address-space limit.
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": WORK, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-       "PYTHONIOENCODING": "utf-8"}
+       "PYTHONIOENCODING": "utf-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 ETC_FILES = ("/etc/ld.so.cache",)  # no localtime: sandboxed time is UTC on every host
 # A minimal /dev: no tty or pts node, so no way to reach a controlling terminal (TIOCSTI) even though the run
 # stays in the caller's session (a session of its own, setsid, costs ~5 ms per run in a new sched autogroup).
