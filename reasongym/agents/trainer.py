@@ -14,18 +14,14 @@ and a JSON state (stage, step, data position), written atomically, so a SIGKILLe
 from __future__ import annotations
 
 import copy
-import json
 import math
-import os
-import random
-import shutil
 from contextlib import nullcontext
 from pathlib import Path
 
-import numpy as np
 import torch
 from accelerate import Accelerator
 
+from reasongym.agents.checkpoint import load_checkpoint, save_checkpoint, trainable_state
 from reasongym.agents.grpo import LossConfig, policy_loss
 from reasongym.agents.policy import HFPolicy, TokenLogProbs, autocast
 from reasongym.agents.rollout import Row
@@ -178,57 +174,13 @@ class Learner:
 
     # -- checkpoints -------------------------------------------------------------------------------
     def trainable_state(self) -> dict[str, torch.Tensor]:
-        return {n: p.detach().cpu() for n, p in self.policy.model.named_parameters() if p.requires_grad}
+        return trainable_state(self.policy.model)
 
     def save(self, folder: Path, state: dict) -> None:
-        """Write a checkpoint atomically (tmp folder, then rename): a kill mid-save leaves the old one."""
-        folder = Path(folder)
-        tmp = folder.with_name(folder.name + ".tmp")
-        rank = self.acc.process_index
-        if self.acc.is_main_process:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-        self.acc.wait_for_everyone()
-        torch.save(rng_state(), tmp / f"rng_{rank}.pt")
-        if self.acc.is_main_process:
-            torch.save(self.trainable_state(), tmp / "model.pt")
-            torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
-            torch.save(self.scheduler.state_dict(), tmp / "scheduler.pt")
-            (tmp / "state.json").write_text(json.dumps(state, indent=1))
-        self.acc.wait_for_everyone()
-        if self.acc.is_main_process:
-            shutil.rmtree(folder, ignore_errors=True)
-            os.replace(tmp, folder)
-        self.acc.wait_for_everyone()
+        save_checkpoint(self.acc, folder, self.policy.model, self.optimizer, self.scheduler, state)
 
     def load(self, folder: Path, *, weights_only_model: bool = False) -> dict:
-        folder = Path(folder)
-        weights = torch.load(folder / "model.pt", map_location="cpu")
-        missing = [n for n, p in self.policy.model.named_parameters() if p.requires_grad and n not in weights]
-        if missing:
-            raise ValueError(f"checkpoint {folder} does not match the model: missing {missing[:3]} "
-                             f"(was it saved with a different model or lora_r?)")
-        with torch.no_grad():
-            for n, p in self.policy.model.named_parameters():
-                if n in weights:
-                    p.copy_(weights[n])
-        if not weights_only_model:
-            self.optimizer.load_state_dict(torch.load(folder / "optimizer.pt", map_location="cpu"))
-            self.scheduler.load_state_dict(torch.load(folder / "scheduler.pt", map_location="cpu"))
-            rng = folder / f"rng_{self.acc.process_index}.pt"
-            if rng.exists():
-                set_rng_state(torch.load(rng, weights_only=False))
-        return json.loads((folder / "state.json").read_text())
-
-
-def rng_state() -> dict:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
-
-
-def set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if state.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        """Restore a checkpoint; weights_only_model keeps this learner's fresh optimizer (a new stage)."""
+        if weights_only_model:
+            return load_checkpoint(self.acc, folder, self.policy.model)
+        return load_checkpoint(self.acc, folder, self.policy.model, self.optimizer, self.scheduler)
