@@ -233,10 +233,12 @@ def load_tasks(path: str | Path, fields: Fields | str | Mapping | None = None, *
 
 
 def load_hf(name: str, fields: Fields | str | Mapping | None = None, *, split: str = "test",
-            config: str | None = None, limit: int | None = None, instruction: str | None = INSTRUCTION
-            ) -> TaskList:
-    """Tasks from a Hugging Face dataset: a hub name (`openai/gsm8k`, config "main"), or a local folder
-    written by `Dataset.save_to_disk`. Needs `pip install datasets`."""
+            config: str | None = None, limit: int | None = None, instruction: str | None = INSTRUCTION,
+            **load_kwargs: Any) -> TaskList:
+    """Tasks from a Hugging Face dataset: a hub name (`openai/gsm8k`, config "main"), a local folder
+    written by `Dataset.save_to_disk`, or a packaged builder with files (`load_hf("parquet", "math",
+    split="train", data_files="x.parquet")`). Extra keyword arguments go to `datasets.load_dataset`.
+    Needs `pip install datasets`."""
     try:
         import datasets
     except ImportError:
@@ -249,7 +251,7 @@ def load_hf(name: str, fields: Fields | str | Mapping | None = None, *, split: s
                 raise DataError(f"{name}: no split {split!r}; it has {sorted(ds)}. Pass split=...")
             ds = ds[split]
     else:
-        ds = datasets.load_dataset(name, config, split=split)
+        ds = datasets.load_dataset(name, config, split=split, **load_kwargs)
     source = f"{name}[{split}]"
     return to_tasks(((f"{source} row {i}", row) for i, row in enumerate(ds)), fields, source=source,
                     limit=limit, instruction=instruction)

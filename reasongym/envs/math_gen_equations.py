@@ -59,7 +59,7 @@ def linear_equation(rng: np.random.Generator, difficulty: int) -> Task:
         eq, key, lines = f"{side(a, b)} = {num(a * x + b)}", (a, b, 0, a * x + b), finish(F(a), F(b), a * x + b)
     else:
         a, c = nonzero(rng, -9, 9), nonzero(rng, -9, 9)
-        while c == a:
+        while abs(a - c) < (2 if d == 5 else 1):  # d5 needs a - c != ±1 for a fractional solution
             c = nonzero(rng, -9, 9)
         b = nonzero(rng, -20, 20)
         if d == 5:  # pick the right side's constant freely: the solution is (dd - b) / (a - c)

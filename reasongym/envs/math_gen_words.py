@@ -174,7 +174,7 @@ def fruit_change(rng: np.random.Generator, d: int) -> Story:
     if (a * pa + b * pb) % 2:  # make the change even so half of it is whole: add 1 kg of an odd-priced fruit
         b, a = (b + 1, a) if pb % 2 else (b, a + 1)
     cost = a * pa + b * pb
-    bill = next(x for x in (20, 50, 100) if x > cost)
+    bill = next(x for x in (20, 50, 100, 200, 500) if x > cost)
     q = (f"{name} buys {a} kg of apples at ${pa} per kg and {b} kg of pears at ${pb} per kg. {she.capitalize()} "
          f"pays with ${bill} and spends half of the change on juice. How many dollars of the change are left?")
     steps = [f"Apples: {a} × {pa} = {a * pa} dollars.", f"Pears: {b} × {pb} = {b * pb} dollars.",
