@@ -173,6 +173,16 @@ def test_verifier_verdicts_and_batch():
     assert serial[4].reward == 0.0 and serial[4].info["reason"] == "different number"
 
 
+def test_non_string_gold_answers():
+    from fractions import Fraction
+
+    verifier = MathVerifier()
+    cases = [(Fraction(1, 2), r"\boxed{0.5}", True), ((1, 2), r"\boxed{(1, 2)}", True), ((1, 2), r"\boxed{(2, 1)}", False),
+             ({3, 1}, r"\boxed{1, 3}", True), ([2, -2], r"x = \pm 2", True), (42, r"\boxed{42}", True)]
+    for gold, completion, want in cases:
+        assert verifier.verify(Task.create("q", gold), completion).correct is want, (gold, completion)
+
+
 def test_normalize_answer_groups_votes():
     assert normalize_answer(r"\boxed{0.5}") == normalize_answer(r"so \boxed{\dfrac12}") == normalize_answer("1/2")
     assert normalize_answer(r"\boxed{\{2, 1\}}") == normalize_answer(r"\boxed{1, 2}")

@@ -76,6 +76,8 @@ def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Ch
     fast = fast_path(pred_norm, gold_norm)
     if fast is not None:
         return Check(fast.equal, extracted, fast.parsed, fast.gold, fast.reason)
+    if pred_norm.count("{") != pred_norm.count("}"):
+        return Check(False, extracted, None, gold_norm, "unbalanced braces in the answer")
     if len(pred_norm) > MAX_ANSWER_CHARS:
         return Check(False, extracted, None, gold_norm, f"answer longer than {MAX_ANSWER_CHARS} characters")
     reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
@@ -109,6 +111,20 @@ def normalize_answer(text: str) -> str:
     return ", ".join(sorted(set(values))) if kind != "single" else values[0]
 
 
+def gold_text(answer: object) -> str:
+    """A task's answer as gold text: strings as they are; a tuple is ordered `(a, b)`, a set `\\{a, b\\}`,
+    a list the unordered answer list `a, b`; numbers (int, Fraction, float) by their `str`."""
+    if isinstance(answer, str):
+        return answer
+    if isinstance(answer, tuple):
+        return "(" + ", ".join(gold_text(a) for a in answer) + ")"
+    if isinstance(answer, (set, frozenset)):
+        return "\\{" + ", ".join(sorted(gold_text(a) for a in answer)) + "\\}"
+    if isinstance(answer, list):
+        return ", ".join(gold_text(a) for a in answer)
+    return str(answer)
+
+
 class MathVerifier(Verifier):
     """Reward 1.0 when the completion's final answer is equivalent to `task.answer`, else 0.0.
 
@@ -120,6 +136,6 @@ class MathVerifier(Verifier):
         self.max_workers = max_workers
 
     def verify(self, task: Task, completion: str) -> Verdict:
-        result = check(completion, str(task.answer), self.timeout_s)
+        result = check(completion, gold_text(task.answer), self.timeout_s)
         info = {"extracted": result.extracted, "parsed": result.parsed, "gold": result.gold, "reason": result.reason}
         return Verdict(reward=1.0 if result.equal else 0.0, correct=result.equal, info=info)

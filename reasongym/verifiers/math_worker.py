@@ -23,8 +23,13 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 STARTUP_TIMEOUT_S = 60.0
+WARM_UP = [("x+1", "1+x"), (r"\frac{1}{2}", "0.5"), ("(1,2)", "[1,2)"), (r"x \geq 1", "y=2x"),
+           (r"F_n=\sum_{k=0}^{n-1}F_kF_{n-k-1}", r"\int_0^1 x^2 dx"), (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\sqrt[3]{x}^2"),
+           (r"-2\le x\le 7", r"x\in[-2,7]"), (r"y_1=-2(x-1)^2+5", r"2x+4y-3=0"), (r"\sin^2(y)+\tan y", r"e^{i\pi}\cdot\log_2 8"),
+           (r"x^{x^{x^{x}}}", r"10^{10^{10}}"), (r"\{1,2\}\cup(3,\infty)", r"f(x)=|x|")]
 MEMORY_LIMIT_BYTES = 4 << 30
 
 
@@ -32,7 +37,9 @@ class Worker:
     """One warm worker process and its pipes."""
 
     def __init__(self) -> None:
-        env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+        package_root = str(Path(__file__).resolve().parents[2])  # importable even when not installed
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+        env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1", PYTHONPATH=path)
         self.proc = subprocess.Popen([sys.executable, "-m", "reasongym.verifiers.math_worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, close_fds=True)
@@ -200,8 +207,8 @@ def serve() -> None:
     warnings.filterwarnings("ignore")
     from reasongym.verifiers.math_compare import judge
 
-    for pred, gold in (("x+1", "1+x"), (r"\frac{1}{2}", "0.5"), ("(1,2)", "[1,2)"), (r"x \geq 1", "y=2x")):
-        judge(pred, gold)  # warm up the parser's caches
+    for pred, gold in WARM_UP:
+        judge(pred, gold)  # fill the ANTLR parser's caches, so the first real requests are not slow
     out = sys.stdout.buffer
     out.write(b"ready\n")
     out.flush()
