@@ -30,11 +30,11 @@ from reasongym.verifiers.math_parse import (
     SetUnion,
     SetVal,
     Text,
-    TooLarge,
     as_text,
     parse_value,
     to_sympy,
 )
+from reasongym.verifiers.math_safety import TooLarge
 from reasongym.verifiers.math_structure import Item, read_item, split_items
 
 DPS = 40
