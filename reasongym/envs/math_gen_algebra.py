@@ -50,10 +50,10 @@ def _products(a: list[int], b: list[int]) -> list[tuple[int, str]]:
 
 def _foil(a: list[int], b: list[int]) -> tuple[list[int], list[str]]:
     product = poly_mul(a, b)
-    lines = [f"Multiply each term of {factor(a)} by each term of {factor(b)}: {terms(_products(a, b))}."]
-    if len(_products(a, b)) > len([c for c in product if c]):
-        lines.append(f"Combine like terms: {poly(product)}.")
-    return product, lines
+    chain = f"{factor(a)}{factor(b)} = {terms(_products(a, b))}"
+    if len(_products(a, b)) > len([c for c in product if c]):  # like terms to combine
+        chain += f" = {poly(product)}"
+    return product, [f"Multiply each term of {factor(a)} by each term of {factor(b)}:", chain + "."]
 
 
 def expand(rng: np.random.Generator, difficulty: int) -> Task:
@@ -62,7 +62,7 @@ def expand(rng: np.random.Generator, difficulty: int) -> Task:
     if d == 1:
         a, b = randint(rng, 2, 9) * choice(rng, [1, 1, -1]), nonzero(rng, -9, 9)
         expr, result = f"{a}{factor([b, 1])}", [a * b, a]
-        lines = [f"Multiply each term in the bracket by {a}: {terms([(a, 'x'), (a * b, '')])}."]
+        lines = [f"Multiply each term in the bracket by {a}: {expr} = {terms([(a, 'x'), (a * b, '')])}."]
         key = (a, b)
     elif d in (2, 3, 5) or rng.random() < 0.5:
         lead = (lambda: randint(rng, 2, 5) * choice(rng, [1, -1])) if d == 3 else (lambda: 1)
@@ -83,7 +83,7 @@ def expand(rng: np.random.Generator, difficulty: int) -> Task:
         sign = "+" if c > 0 else "-"
         expr = f"{factor(f1)}{factor(f2)} {sign} {abs(c)}{factor([e, 1])}"
         both = [(p[2], "x^2"), (p[1], "x"), (p[0], ""), (c, "x"), (c * e, "")]
-        lines += [f"Then {sign} {abs(c)}{factor([e, 1])} gives {terms([(c, 'x'), (c * e, '')])}.",
+        lines += [f"Expand the second part: {c}{factor([e, 1])} = {terms([(c, 'x'), (c * e, '')])}.",
                   f"Add them: {terms(both)} = {poly(result)}."]
         key = (tuple(sorted((tuple(f1), tuple(f2)))), c, e)
     return make_task("expand", d, f"Expand {expr}.", poly(result), lines, key)

@@ -169,10 +169,10 @@ class OverlapReport:
 
 
 def numbers(text: str) -> tuple[str, ...]:
-    """The numbers a text mentions, in order, with the sign of a negative number (`-7x` but not `x - 7`):
-    what makes two template siblings different problems."""
+    """The numbers a text mentions, in order, each with the minus sign before it (`x - 8` gives -8, as
+    `x + 8` gives 8): what makes two template siblings different problems."""
     text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
-    return tuple(re.findall(r"(?<![\w)])-?\d+(?:[.,]\d+)*|\d+(?:[.,]\d+)*", text))
+    return tuple(sign.strip() + n for sign, n in re.findall(r"(-\s*)?(\d+(?:[.,]\d+)*)", text))
 
 
 def overlap(a: Iterable[Task], b: Iterable[Task], *, near_threshold: float = 0.8, n: int = 3,
