@@ -41,7 +41,7 @@ def test_generators_are_deterministic_by_seed_and_tasks_are_well_formed(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_worked_solutions_verify_as_correct_and_perturbed_answers_do_not(kind):
     """The cold-start SFT data must be right: every worked solution earns reward 1 from the verifier."""
-    tasks = [t for d in DIFFICULTIES for t in sample(kind, d, 12, seed=d)]
+    tasks = [t for d in DIFFICULTIES for t in sample(kind, d, 20, seed=d)]
     verdicts = VERIFIER.verify_batch(tasks, [t.meta["solution"] for t in tasks])
     wrong = [(t.answer, v.info) for t, v in zip(tasks, verdicts) if not v.correct]
     assert not wrong, wrong[:3]

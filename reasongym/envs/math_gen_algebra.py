@@ -10,7 +10,7 @@ coefficient lists by ascending degree; printing goes through `math_gen.terms` / 
 
 Expand: 1 a(x + b); 2 (x + a)(x + b); 3 (px + q)(rx + s); 4 squares and sums of products;
 5 (x + a)(x^2 + bx + c). Simplify: 1 like terms; 2 one bracket; 3 two variables; 4 two brackets with
-signs; 5 x^2 terms. Roots: 1 positive integer roots; 2 any integer roots; 3 a leading coefficient;
+signs; 5 x^2 terms. Roots: 1 positive integer roots up to 12; 2 any integer roots; 3 a leading coefficient;
 4 one fractional root; 5 cubics with three integer roots or two fractional roots.
 """
 
@@ -155,12 +155,12 @@ def _rational_root(rng: np.random.Generator) -> tuple[list[int], Fraction]:
 def quadratic_roots(rng: np.random.Generator, difficulty: int) -> Task:
     """Roots of a factorable polynomial; the answer is the set of roots."""
     d = check_difficulty(difficulty)
-    lo = 1 if d == 1 else -9
+    lo, hi = (1, 12) if d == 1 else (-9, 9)
     if d <= 3:
-        r1 = nonzero(rng, lo, 9)
-        r2 = nonzero(rng, lo, 9)
+        r1 = nonzero(rng, lo, hi)
+        r2 = nonzero(rng, lo, hi)
         while r2 == r1:
-            r2 = nonzero(rng, lo, 9)
+            r2 = nonzero(rng, lo, hi)
         a = randint(rng, 2, 5) * choice(rng, [1, -1]) if d == 3 else 1
         factors, roots = [[-r1, 1], [-r2, 1]], [Fraction(r1), Fraction(r2)]
     elif d == 4 or rng.random() < 0.5:
