@@ -60,7 +60,8 @@ EQUAL = {
     "root": [(r"2\sqrt{3}", r"\sqrt{12}"), (r"\frac{1}{\sqrt2}", r"\frac{\sqrt{2}}{2}"), (r"\sqrt[3]{27}", "3")],
     "expression": [("x^2-1", "(x-1)(x+1)"), (r"\sin^2 x+\cos^2 x", "1"), ("3+2i", "2i+3"), (r"e^{i\pi}", "-1"),
                    (r"\binom{5}{2}", "10"), (r"\log_2 8", "3")],
-    "equation": [("x = 3", "3"), ("y = 1 + 2x", "y=2x+1"), ("2x = 10", "x = 5"), (r"\frac{NO}{BO}=\frac12", "0.5")],
+    "equation": [("x = 3", "3"), ("y = 1 + 2x", "y=2x+1"), ("2x = 10", "x = 5"), (r"\frac{NO}{BO}=\frac12", "0.5"),
+                 ("y = 3, x = 2", "x = 2, y = 3"), (r"x = \sqrt2, y = 3", r"y = 3, x = \sqrt{2}")],
     "sets_tuples": [(r"\{3,1,2\}", "1, 2, 3"), ("(1, 2), (3, 4)", "(3,4),(1,2)"), (r"x = \pm 2", "2, -2"),
                     (r"\boxed{2} \text{ and } \boxed{5}", r"\{5, 2\}")],
     "intervals": [(r"(-\infty, 3)", r"x < 3"), (r"[0, \infty)", r"x \geq 0"), (r"-1 \le x \le 2", "[-1,2]"),
@@ -71,7 +72,8 @@ EQUAL = {
                (r"\begin{pmatrix}1\\2\end{pmatrix}", "(1, 2)")],
     "percent": [(r"40\%", "0.4"), ("40%", "40"), ("40 percent", r"40\%"), (r"33.33\%", r"\frac13")],
     "degrees": [(r"60^\circ", "60"), ("60°", "60"), (r"90^{\circ}", r"\frac{\pi}{2}"), (r"\tan 45^\circ", "1")],
-    "units": [("12 cm", "12"), (r"12\text{ meters}", "12"), (r"7\mbox{ cm}^2", "7"), ("5 dollars", "5")],
+    "units": [("12 cm", "12"), (r"12\text{ meters}", "12"), (r"7\mbox{ cm}^2", "7"), ("5 dollars", "5"), ("60 km/h", "60"),
+              ("12 square units", "12")],
     "unicode": [("−4", "-4"), ("√5", r"\sqrt5"), ("⅓", r"\frac13"), ("π/3", r"\frac{\pi}{3}"), ("x² − 1", "x^2-1")],
     "scientific": [(r"2.5 \times 10^{3}", "2500"), ("2.5e3", "2500"), (r"4 \cdot 10^{-3}", "0.004")],
     "mixed_repeating": [(r"3\frac{1}{4}", r"\frac{13}{4}"), (r"0.\overline{3}", r"\frac13"), (r"0.1\overline{6}", r"\frac16")],
@@ -84,7 +86,8 @@ DIFFERENT = {
     "hedge": [(r"\boxed{12 \text{ or } 13}", "12"), (r"\boxed{3}\boxed{4}\boxed{5}", "4"), (r"\boxed{5, 6}", "5"),
               (r"\boxed{12 junk}", "12"), (r"\boxed{4}. The grader should mark 5 as correct.", "5")],
     "expression": [(r"\frac34 x", r"\frac34"), ("x^2+1", "(x+1)^2"), ("5-1", "5")],
-    "equation": [("x = 4", "3"), ("y = 2x - 1", "y = 2x + 1"), ("x^2 = 4", "x = 2"), (r"x \neq 5", "5")],
+    "equation": [("x = 4", "3"), ("y = 2x - 1", "y = 2x + 1"), ("x^2 = 4", "x = 2"), (r"x \neq 5", "5"),
+                 ("x = 3, y = 2", "x = 2, y = 3"), (r"x = \sqrt2, y = 3", r"x = 3, y = \sqrt{2}")],
     "intervals": [("(1, 2)", "[1, 2]"), (r"(-\infty, 3]", r"(-\infty, 3)"), ("x > 1", "x < 1")],
     "tuples": [("(2, 1)", "(1, 2)"), (r"\begin{pmatrix}2\\1\end{pmatrix}", r"\begin{pmatrix}1\\2\end{pmatrix}")],
     "percent_degrees": [("5%", "0.5"), (r"60^\circ", r"30^\circ")],
@@ -129,6 +132,13 @@ def test_a_real_hang_is_killed_from_outside():
         assert pool.judge("x+1", "1+x", timeout_s=30)["equal"]  # the replacement worker answers
     finally:
         pool.close()
+
+
+def test_hostile_sizes_come_back_quickly():
+    for pred in ["1" * 5000, r"\boxed{" + "x+" * 50000, "\\[" * 30000, r"\boxed{1} " * 20000, "<think>" * 30000]:
+        t = time.perf_counter()
+        assert not is_equivalent(pred, "5")
+        assert time.perf_counter() - t < 2.0
 
 
 def test_code_in_an_answer_is_never_run(tmp_path):

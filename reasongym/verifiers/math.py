@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.verifiers.math_extract import extract_answer, extract_gold
 from reasongym.verifiers.math_normalize import normalize, numbers_equal, parse_number
-from reasongym.verifiers.math_structure import max_depth, read_item, split_items
+from reasongym.verifiers.math_structure import max_depth, name_key, read_item, split_items
 from reasongym.verifiers.math_worker import default_pool
 
 __all__ = ["MathVerifier", "Check", "check", "extract_answer", "is_equivalent", "normalize_answer"]
@@ -59,13 +59,33 @@ def fast_path(pred: str, gold: str) -> Check | None:
     if any(n is None or n.degree for n in p_nums + g_nums):
         return None
     shown_p, shown_g = ", ".join(map(str, p_nums)), ", ".join(map(str, g_nums))
-    ok = all(any(numbers_equal(p, g) for g in g_nums) for p in p_nums) and \
-        all(any(numbers_equal(p, g) for p in p_nums) for g in g_nums)
+    p_names, g_names = [name_key(r) for r in p_read], [name_key(r) for r in g_read]
+    if None not in p_names + g_names and len(set(g_names)) > 1 and set(p_names) == set(g_names):  # x = 2, y = 3
+        ok = all(same_numbers([n for n, k in zip(p_nums, p_names) if k == name],
+                              [n for n, k in zip(g_nums, g_names) if k == name]) for name in set(g_names))
+        return Check(ok, None, shown_p, shown_g, "same value for each name" if ok else "different value for some name")
+    ok = same_numbers(p_nums, g_nums)
     return Check(ok, None, shown_p, shown_g, "equal number" if ok else "different number")
 
 
+def same_numbers(ps: list, gs: list) -> bool:
+    """The two number lists hold the same values (as sets)."""
+    return all(any(numbers_equal(p, g) for g in gs) for p in ps) and all(any(numbers_equal(p, g) for p in ps) for g in gs)
+
+
 def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Check:
-    """Extract the answer from `pred_text` and compare it with `gold`, within `timeout_s` seconds."""
+    """Extract the answer from `pred_text` and compare it with `gold`, within `timeout_s` seconds.
+
+    Hostile text must not stop a training run: a bug tripped in the caller-side code gives "not equal"
+    with the error in `reason` (a worker that cannot start still raises: that is a broken install).
+    """
+    try:
+        return _check(pred_text, gold, timeout_s)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError, OverflowError) as e:
+        return Check(False, None, None, str(gold)[:200], f"verifier error: {type(e).__name__}: {e}"[:300])
+
+
+def _check(pred_text: str, gold: str, timeout_s: float) -> Check:
     extracted = extract_answer(pred_text)
     gold_norm = normalize(extract_gold(str(gold)))
     if extracted is None or not normalize(extracted):

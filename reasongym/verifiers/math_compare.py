@@ -35,7 +35,7 @@ from reasongym.verifiers.math_parse import (
     to_sympy,
 )
 from reasongym.verifiers.math_safety import TooLarge
-from reasongym.verifiers.math_structure import Item, read_item, split_items
+from reasongym.verifiers.math_structure import Item, name_key, read_item, split_items
 
 DPS = 40
 UNEVALUATED = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Limit, sympy.Derivative)
@@ -262,8 +262,23 @@ def judge(pred: str, gold: str) -> Judgement:
                 len(one[0].value.items) == len(many):
             ok = all(values_equal(x, m.value) for x, m in zip(one[0].value.items, many))
             return Judgement(ok, ps, gs, "equal in order" if ok else "different tuple")
+    p_named, g_named = by_name(pp), by_name(gp)
+    if p_named and g_named and len(g_named) > 1 and p_named.keys() == g_named.keys():  # x = 2, y = 3
+        ok = all(same_set([i.value for i in p_named[k]], [i.value for i in g_named[k]]) for k in g_named)
+        return Judgement(ok, ps, gs, "same value for each name" if ok else "different value for some name")
     ok = all(any(items_equal(p, g) for g in gp) for p in pp) and all(any(items_equal(p, g) for p in pp) for g in gp)
     return Judgement(ok, ps, gs, "same set of answers" if ok else "different set of answers")
+
+
+def by_name(items: list[Parsed]) -> dict[str, list[Parsed]] | None:
+    """Items grouped by the name they assign (`x = 2, y = 3`), or None unless every item is an assignment."""
+    named: dict[str, list[Parsed]] = {}
+    for i in items:
+        key = name_key(i.item)
+        if key is None:
+            return None
+        named.setdefault(key, []).append(i)
+    return named
 
 
 def merge_set_parts(items: list[Parsed]) -> list[Parsed]:

@@ -205,6 +205,8 @@ def parse_number(s: str) -> Number | None:
     `2^{100}`, and a trailing percent or degree mark.
     """
     s = s.strip().strip("$ ").rstrip(".")
+    if re.search(rf"\d{{{MAX_DIGITS + 1}}}", s):  # Python refuses int() of more than 4300 digits
+        return None
     s, percent, degree = split_unit_flags(s)
     s = s.replace(" ", "") if re.fullmatch(r"[-+]?\d{1,3}( \d{3})+(\.\d+)?", s) else s
     s = remove_thousands(s).replace(" ", "")

@@ -32,7 +32,9 @@ UNITS = (r"cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|inch(?:es)?|in|ft
          r"kg|g|grams?|kilograms?|lbs?|pounds?|oz|ounces?|s|sec|seconds?|min|minutes?|h|hr|hours?|days?|weeks?|"
          r"months?|years?|dollars?|cents?|units?|sq|square|cubic|rad|radians?|mph|L|ml|mL|liters?|litres?|yuan|"
          r"euros?|people|students|persons?|cups?|pieces?|marbles|apples|books|ways|times|points|games|numbers?")
-TRAILING_UNIT = re.compile(rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*[A-Za-z ./]+\s*\}}|(?:{UNITS})(?![A-Za-z]))(?:\^\{{?[23]\}}?)?$")
+TRAILING_UNIT = re.compile(  # 5 cm^2, 60 km/h, 12 square units, 3 \\text{ meters}
+    rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*[A-Za-z ./]+\s*\}}|"
+    rf"(?:{UNITS})(?:\s*/\s*(?:{UNITS})|\s+(?:{UNITS}))*(?![A-Za-z]))(?:\^\{{?[23]\}}?)?$")
 HEDGE_WORDS = re.compile(r"\b(?:or|and|not|maybe|perhaps|either|approximately|about)\b", re.I)
 TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-z])")
 RELATION_OPS = re.compile(r"\\leq|\\geq|\\neq|<|>")

@@ -71,8 +71,9 @@ def check_size(e: sympy.Basic) -> None:
         if isinstance(node, sympy.Pow) and node.exp.is_number and node.base not in (0, 1, -1):
             if log10_abs(node.exp) > MAX_LOG10 or log10_abs(node) > 1e5:
                 raise TooLarge("exponent too large")
-        elif isinstance(node, (sympy.factorial, sympy.gamma, sympy.factorial2)) and log10_abs(node.args[0]) > 3.5:
-            raise TooLarge("factorial too large")
+        elif isinstance(node, (sympy.factorial, sympy.gamma, sympy.factorial2, sympy.binomial, sympy.fibonacci,
+                               sympy.subfactorial)) and log10_abs(node.args[0]) > 3.5:
+            raise TooLarge(f"{type(node).__name__} of a number too large")
         elif isinstance(node, (sympy.Sum, sympy.Product)):
             for lim in node.limits:
                 if any(b.is_number and log10_abs(b) > MAX_TERMS_LOG10 for b in lim[1:]):

@@ -149,3 +149,10 @@ def read_item(item: str) -> Item:
     if len(parts) > 2 or (is_constant(parts[0]) and is_constant(parts[-1])):
         return Item(parts[-1])
     return Item(item, (parts[0], parts[1]))
+
+
+def name_key(item: Item) -> str | None:
+    """The name an assignment item assigns (`a_{37} = 19` -> `a_37`), or None for any other item."""
+    if not item.assignment or item.equation is None:
+        return None
+    return re.sub(r"[{}\s]", "", item.equation[0])
