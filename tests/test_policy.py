@@ -92,3 +92,49 @@ def test_embedded_default_policy_loads_and_answers():
     assert pol.tokenizer.chat_template and pol.eos_ids
     [c] = pol.act([[{"role": "user", "content": "Say hello."}]], SamplingParams(temperature=0, max_new_tokens=12))
     assert c.text.strip()
+
+
+def _hf_greedy(model, policy, msgs, n):
+    ids = torch.tensor([policy.encode_chat(msgs)])
+    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=n,
+                         pad_token_id=policy.tokenizer.pad_token_id, eos_token_id=policy.eos_ids)
+    row = out[0, ids.shape[1]:].tolist()
+    return row[: next((k + 1 for k, t in enumerate(row) if t in policy.eos_ids), len(row))]
+
+
+def test_sampler_greedy_matches_hf_generate_and_batching_changes_nothing(tiny_model_dir):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32")
+    with torch.no_grad():  # make EOS likely so rows finish at different times and leave the batch
+        pol.model.get_output_embeddings().weight[pol.eos_ids[0]] *= 6
+    prompts = [[{"role": "user", "content": "x" * k}] for k in (1, 7, 30)]
+    greedy = SamplingParams(temperature=0, max_new_tokens=12)
+    together = pol.act(prompts, greedy)
+    alone = [pol.act([p], greedy)[0] for p in prompts]
+    assert [c.token_ids for c in together] == [c.token_ids for c in alone]
+    assert {c.finish_reason for c in together} == {"stop", "length"}  # rows left the batch early
+    for p, c in zip(prompts, together):
+        assert c.token_ids == _hf_greedy(pol.model, pol, p, 12)
+
+
+def test_lora_sampling_copy_follows_the_adapter(tiny_model_dir):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+    greedy = SamplingParams(temperature=0, max_new_tokens=10)
+    first = pol.act([MSG], greedy)[0].token_ids
+    with torch.no_grad():
+        for n, p in pol.model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)
+    assert pol.act([MSG], greedy)[0].token_ids == first  # not synced yet: the copy is stale on purpose
+    pol.mark_updated()
+    after = pol.act([MSG], greedy)[0].token_ids
+    assert after == _hf_greedy(pol.model, pol, MSG, 10) and after != first
+
+
+def test_top_p_keeps_the_nucleus_only():
+    from reasongym.agents.sampler import Sampler
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    torch.manual_seed(0)
+    draws = {int(Sampler._choose(logits, 1.0, 0.7)) for _ in range(300)}
+    assert draws == {0, 1}
+    assert int(Sampler._choose(logits, 0.0, 1.0)) == 0

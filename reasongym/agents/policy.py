@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from reasongym.agents.models import load_model_and_tokenizer, resolve_model
+from reasongym.agents.sampler import Sampler
 from reasongym.core import Completion, Messages, SamplingParams
 
 
@@ -88,6 +89,8 @@ class HFPolicy:
         self.model, self.tokenizer, self.name = model, tokenizer, name
         self.device, self.precision = torch.device(device), precision
         self.eos_ids = self._eos_ids()
+        self._sampler: Sampler | None = None
+        self._stale = False
 
     @classmethod
     def load(cls, name: str | None = None, *, device: str | torch.device = "cpu", precision: str = "auto",
@@ -117,43 +120,32 @@ class HFPolicy:
         prompts = [self.encode_chat(obs) for obs in observations for _ in range(sampling.n)]
         return self.generate(prompts, sampling)
 
-    @torch.no_grad()
-    def generate(self, prompts: list[list[int]], sampling: SamplingParams,
-                 batch_size: int = 64) -> list[Completion]:
-        """Sample one completion per prompt (left-padded batches; stops at EOS or max_new_tokens)."""
-        out: list[Completion] = []
-        lm = causal_lm(self.model)
-        was_training = lm.training
-        lm.eval()
-        try:
-            for i in range(0, len(prompts), batch_size):
-                out += self._generate_batch(prompts[i:i + batch_size], sampling)
-        finally:
-            lm.train(was_training)
-        return out
+    def mark_updated(self) -> None:
+        """The trained weights changed: the sampling copy re-syncs before the next generation."""
+        self._stale = True
 
-    def _generate_batch(self, prompts: list[list[int]], sampling: SamplingParams) -> list[Completion]:
-        pad = self.tokenizer.pad_token_id
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), pad, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for r, p in enumerate(prompts):
-            ids[r, width - len(p):], mask[r, width - len(p):] = torch.tensor(p), 1
-        greedy = sampling.temperature <= 0
-        kwargs = dict(do_sample=not greedy, max_new_tokens=sampling.max_new_tokens, pad_token_id=pad,
-                      eos_token_id=self.eos_ids)
-        if not greedy:
-            kwargs.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
-        model = getattr(self.model, "module", self.model)
-        with autocast(self.device, self.precision):
-            seqs = model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **kwargs)
-        completions = []
-        for row in seqs[:, width:].tolist():
-            cut = next((k + 1 for k, tok in enumerate(row) if tok in self.eos_ids), None)
-            token_ids = row[:cut] if cut is not None else row
-            completions.append(Completion(text=self.decode(token_ids), token_ids=token_ids,
-                                          finish_reason="stop" if cut is not None else "length"))
-        return completions
+    def sampler(self) -> Sampler:
+        if self._sampler is None:
+            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+            self._sampler = Sampler(getattr(self.model, "module", self.model), eos_ids=self.eos_ids,
+                                    pad_id=self.tokenizer.pad_token_id, dtype=dtype)
+        elif self._stale:
+            self._sampler.sync(getattr(self.model, "module", self.model))
+        self._stale = False
+        return self._sampler
+
+    def generate(self, prompts: list[list[int]], sampling: SamplingParams,
+                 batch_size: int = 256) -> list[Completion]:
+        """Sample one completion per prompt; stops at EOS or max_new_tokens (see agents/sampler.py)."""
+        sampler, out = self.sampler(), []
+        for i in range(0, len(prompts), batch_size):
+            rows = sampler.sample(prompts[i:i + batch_size], temperature=sampling.temperature,
+                                  top_p=sampling.top_p, max_new_tokens=sampling.max_new_tokens)
+            for ids in rows:
+                ended = bool(ids) and ids[-1] in self.eos_ids
+                out.append(Completion(text=self.decode(ids), token_ids=ids,
+                                      finish_reason="stop" if ended else "length"))
+        return out
 
     # -- saving -------------------------------------------------------------------------------------
     def save(self, path: str, *, merged: bool = True) -> None:

@@ -170,6 +170,7 @@ class Learner:
         lr = self.scheduler.get_last_lr()[0]
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        self.policy.mark_updated()
         return {"grad_norm": norm, "lr": lr}
 
     # -- checkpoints -------------------------------------------------------------------------------
@@ -181,6 +182,7 @@ class Learner:
 
     def load(self, folder: Path, *, weights_only_model: bool = False) -> dict:
         """Restore a checkpoint; weights_only_model keeps this learner's fresh optimizer (a new stage)."""
+        self.policy.mark_updated()
         if weights_only_model:
             return load_checkpoint(self.acc, folder, self.policy.model)
         return load_checkpoint(self.acc, folder, self.policy.model, self.optimizer, self.scheduler)
