@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,6 +189,13 @@ def test_bad_command_lines_say_what_to_do(tmp_path):
         main(["samples=0", "greedy=false"])
     with pytest.raises(ValueError, match="same name twice"):
         main(["policy=[oracle,oracle]"])
+
+
+def test_oracle_evaluation_needs_no_torch(tmp_path):
+    code = ("import sys; from reasongym.evaluate import main; "
+            f"main(['policy=oracle', 'env=math-heldout', 'limit=3', 'samples=1', 'out={tmp_path}', 'progress=false']); "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
 def test_samples_store_ignores_nothing_silently(tmp_path):

@@ -10,8 +10,9 @@ independent observations.
     compare(a_scores, b_scores, binary=True)   # b - a with a paired-bootstrap interval and McNemar's p
 
 References: pass@k (Chen et al., "Evaluating Large Language Models Trained on Code", 2021, eq. 1 and its
-numerically stable product form); maj@k / cons@k as reported in the DeepSeek-R1 paper (majority vote over
-the final answers of k samples); the exact McNemar test is a two-sided binomial test on discordant pairs.
+numerically stable product form); pass@1 averaged over k samples at temperature 0.6 / top-p 0.95, and
+majority voting over the k final answers (maj@k, which the DeepSeek-R1 paper writes cons@k), as in the
+DeepSeek-R1 paper; the exact McNemar test is a two-sided binomial test on the discordant pairs.
 """
 
 from __future__ import annotations

@@ -23,8 +23,6 @@ from typing import Any
 from rich.console import Console
 from rich.panel import Panel
 
-from reasongym.evaluation.plot import plot_leaderboard
-
 HEADLINE = ("greedy", "pass@1")
 COLUMNS = {"reward": "reward", "format_failure": "no answer", "completion_tokens": "tokens",
            "truncated": "cut off"}
@@ -110,6 +108,8 @@ def write_report(out: Path, *, cfg: Any, command: str, specs: list, suites: list
     (out / "results.json").write_text(json.dumps(doc, indent=1, default=str))
     (out / "leaderboard.md").write_text(markdown(doc))
     paths = [out / "results.json", out / "samples.jsonl", out / "leaderboard.md"]
+    from reasongym.evaluation.plot import plot_leaderboard  # matplotlib only when writing
+
     png = plot_leaderboard(results, out / "leaderboard.png", metrics=HEADLINE)
     return paths + ([png] if png else [])
 
