@@ -76,16 +76,24 @@ def same_numbers(ps: list, gs: list) -> bool:
 def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Check:
     """Extract the answer from `pred_text` and compare it with `gold`, within `timeout_s` seconds.
 
-    Hostile text must not stop a training run: a bug tripped in the caller-side code gives "not equal"
-    with the error in `reason` (a worker that cannot start still raises: that is a broken install).
+    Hostile text must not stop a training run: an error tripped while reading the text gives "not equal"
+    with the error in `reason`. A misconfigured or broken worker pool still raises.
     """
     try:
-        return _check(pred_text, gold, timeout_s)
+        prepared = prepare(pred_text, gold)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError, OverflowError) as e:
         return Check(False, None, None, str(gold)[:200], f"verifier error: {type(e).__name__}: {e}"[:300])
+    if isinstance(prepared, Check):
+        return prepared
+    extracted, pred_norm, gold_norm = prepared
+    reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
+    if reply is None:
+        return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")
+    return Check(bool(reply["equal"]), extracted, reply["pred"], reply["gold"], reply["reason"])
 
 
-def _check(pred_text: str, gold: str, timeout_s: float) -> Check:
+def prepare(pred_text: str, gold: str) -> Check | tuple[str, str, str]:
+    """Extraction, normalisation and the caller-side checks: a final Check, or what to send to a worker."""
     extracted = extract_answer(pred_text)
     gold_norm = normalize(extract_gold(str(gold)))
     if extracted is None or not normalize(extracted):
@@ -100,10 +108,7 @@ def _check(pred_text: str, gold: str, timeout_s: float) -> Check:
         return Check(False, extracted, None, gold_norm, "unbalanced braces in the answer")
     if len(pred_norm) > MAX_ANSWER_CHARS:
         return Check(False, extracted, None, gold_norm, f"answer longer than {MAX_ANSWER_CHARS} characters")
-    reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
-    if reply is None:
-        return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")
-    return Check(bool(reply["equal"]), extracted, reply["pred"], reply["gold"], reply["reason"])
+    return extracted, pred_norm, gold_norm
 
 
 def is_equivalent(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:

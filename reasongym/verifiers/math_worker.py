@@ -11,6 +11,9 @@ own pool; it never touches its parent's workers). A worker exits when its parent
 
     pool = WorkerPool(size=2)
     pool.judge("x+1", "1+x", timeout_s=1.5)   # {'equal': True, 'pred': 'x + 1', ...} or None on timeout
+
+The process-wide pool (`default_pool()`) has $REASONGYM_MATH_WORKERS workers (default min(4, CPUs)),
+each about 100 MB; they start on first use (about a second) and are reused.
 """
 
 from __future__ import annotations
@@ -162,12 +165,23 @@ _POOL_PID = -1
 _POOL_LOCK = threading.Lock()
 
 
+def default_size() -> int:
+    """Workers per process: $REASONGYM_MATH_WORKERS, else min(4, CPU count). Set it to 1 when many
+    processes (a multiprocessing pool, several trainer ranks) each verify, to bound memory."""
+    value = os.environ.get("REASONGYM_MATH_WORKERS")
+    if value is None:
+        return max(1, min(4, os.cpu_count() or 1))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"REASONGYM_MATH_WORKERS must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def default_pool() -> WorkerPool:
     """The process-wide pool (a forked child gets a fresh one)."""
     global _POOL, _POOL_PID
     with _POOL_LOCK:
         if _POOL is None or _POOL_PID != os.getpid():
-            _POOL = WorkerPool(size=max(1, min(4, os.cpu_count() or 1)))
+            _POOL = WorkerPool(size=default_size())
             _POOL_PID = os.getpid()
         return _POOL
 
