@@ -12,8 +12,7 @@ from pathlib import Path
 
 import gymnasium
 import pytest
-from gymnasium.utils.env_checker import check_env, check_reset_seed_determinism
-from gymnasium.utils.passive_env_checker import env_reset_passive_checker, env_step_passive_checker
+from gymnasium.utils.env_checker import check_env
 
 import reasongym
 from reasongym.registry import ENVS
@@ -32,15 +31,9 @@ def test_check_env_passes_for_every_registered_id(env_id):
     kwargs = KWARGS.get(env_id, {})
     if "path" in kwargs and not Path(kwargs["path"]).exists():
         pytest.skip(f"shared data not found: {kwargs['path']}")
-    # Gymnasium's checker insists that an episode outlives one random step, which a single-turn
-    # environment (a wrong answer truncates) cannot do: the full check runs with two turns ...
-    env = gymnasium.make(env_id, **{"max_turns": 2, **kwargs})
-    check_env(env.unwrapped)
-    # ... and the default single-turn configuration gets every check that does not need a second step.
-    single = gymnasium.make(env_id, **kwargs).unwrapped
-    check_reset_seed_determinism(single)
-    env_reset_passive_checker(single, seed=0)
-    env_step_passive_checker(single, single.action_space.sample())
+    # the default configuration as registered, and the multi-turn one (feedback after a wrong answer)
+    check_env(gymnasium.make(env_id, **kwargs).unwrapped)
+    check_env(gymnasium.make(env_id, **{"max_turns": 2, **kwargs}).unwrapped)
 
 
 def test_make_vec_batches_text_actions():
@@ -49,7 +42,7 @@ def test_make_vec_batches_text_actions():
     assert isinstance(obs, tuple) and len(obs) == 2 and obs[0][-1]["role"] == "user"
     tasks = infos["task"]
     obs, reward, terminated, truncated, infos = envs.step((tasks[0].meta["solution"], "\\boxed{no}"))
-    assert list(reward) == [1.0, 0.0] and list(terminated) == [True, False] and list(truncated) == [False, True]
+    assert list(reward) == [1.0, 0.0] and list(terminated) == [True, True] and list(truncated) == [False, False]
     assert list(infos["rewards"]["correct"]) == [1.0, 0.0]  # vector infos: a batch per key
     obs, reward, *_ = envs.step(("ignored", "ignored"))  # next-step autoreset: fresh episodes, reward 0
     assert list(reward) == [0.0, 0.0]

@@ -43,7 +43,8 @@ def solve_all(name: str, completions: dict[str, str] | None = None, **kwargs) ->
 @pytest.mark.parametrize("name", ["code", "code-multiturn", pytest.param("humaneval", marks=needs_data),
                                   pytest.param("mbpp", marks=needs_data)])
 def test_check_env(name):
-    env = reasongym.make(name, max_turns=2)  # check_env insists an episode outlives one random step
+    check_env(reasongym.make(name).unwrapped, skip_render_check=True)
+    env = reasongym.make(name, max_turns=2)
     check_env(env.unwrapped, skip_render_check=True)
     obs, info = env.reset(seed=3)
     assert obs == env.reset(seed=3)[0] and obs[-1]["role"] == "user"

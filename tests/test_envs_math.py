@@ -120,7 +120,7 @@ def test_mixed_generator_covers_all_kinds():
     assert {gen(rng, 3).meta["kind"] for _ in range(200)} == set(KINDS)
 
 
-def test_pinned_task_solved_terminates_wrong_truncates_and_info_has_reward_parts():
+def test_pinned_task_one_turn_terminates_and_info_has_reward_parts():
     env = gymnasium.make("reasongym/Math-v0", rewards={"correct": 1.0, "format": 0.2, "one_box": 0.1})
     task = env.unwrapped.tasks.take(1, seed=5)[0]
     obs, info = env.reset(seed=1, options={"task": task})
@@ -131,7 +131,8 @@ def test_pinned_task_solved_terminates_wrong_truncates_and_info_has_reward_parts
     assert info["verdict"].correct
     env.reset(options={"task": task})
     _, reward, terminated, truncated, info = env.step("<think>hmm</think> \\boxed{-999}")
-    assert (terminated, truncated) == (False, True) and reward == pytest.approx(0.3)
+    assert (terminated, truncated) == (True, False) and reward == pytest.approx(0.3)  # one turn: answered
+    assert not info["verdict"].correct
     assert info["verdict"].info["extracted"] == "-999"
 
 

@@ -7,7 +7,10 @@ the task's chat messages. `step(text)` verifies the text and returns the reward,
 
 Turns: a solved task terminates. Otherwise, with turns left, the next observation is the transcript plus
 the environment's feedback (a failing test, "that is not right") and the policy tries again; when the
-turns run out the episode is truncated. With `max_turns=1` (the default) one wrong answer truncates.
+turns run out the episode is truncated (cut short: the policy could have gone on trying). With
+`max_turns=1` (the default) the episode is one question and one answer, so it terminates after the answer,
+right or wrong: there was never a next turn to cut off (and Gymnasium's `check_env` rejects episodes that
+truncate after one step). Whether it was solved is `info["verdict"].correct`.
 
 Reward over turns: step t returns `score_t - score_{t-1}` (score_0 = 0), so the episode return equals the
 score of the final attempt: a multi-turn episode cannot earn more by failing many times with partial
@@ -35,7 +38,7 @@ from reasongym.verifiers.format import WeightedReward
 class TextEnv(gymnasium.Env):
     """A text-in, text-out environment over a task source and a verifier."""
 
-    metadata = {"render_modes": ["ansi", "human"]}
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}
 
     def __init__(self, tasks: TaskSet, verifier: Verifier, *, max_turns: int = 1,
                  rewards: dict[str, float] | WeightedReward | None = None, turn_penalty: float = 0.0,
@@ -76,7 +79,7 @@ class TextEnv(gymnasium.Env):
         score -= self.turn_penalty * (self.turn - 1)
         reward, self.score = score - self.score, score
         self.messages.append({"role": "assistant", "content": action})
-        terminated = bool(verdict.correct)
+        terminated = bool(verdict.correct) or self.max_turns == 1
         truncated = not terminated and self.turn >= self.max_turns
         self.done = terminated or truncated
         if not self.done:
