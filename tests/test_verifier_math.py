@@ -77,6 +77,7 @@ EQUAL = {
     "unicode": [("−4", "-4"), ("√5", r"\sqrt5"), ("⅓", r"\frac13"), ("π/3", r"\frac{\pi}{3}"), ("x² − 1", "x^2-1")],
     "scientific": [(r"2.5 \times 10^{3}", "2500"), ("2.5e3", "2500"), (r"4 \cdot 10^{-3}", "0.004")],
     "mixed_repeating": [(r"3\frac{1}{4}", r"\frac{13}{4}"), (r"0.\overline{3}", r"\frac13"), (r"0.1\overline{6}", r"\frac16")],
+    "base": [("204_5", "54"), ("1010_2", "10")],
     "text": [(r"\text{Yes}", "yes"), (r"\textbf{(B)}", "B"), ("(C)", r"\text{C}"), (r"\text{(E) } 12", r"\text{(E)}"),
              ("The answer is (D).", "D")],
 }
@@ -89,6 +90,7 @@ DIFFERENT = {
     "equation": [("x = 4", "3"), ("y = 2x - 1", "y = 2x + 1"), ("x^2 = 4", "x = 2"), (r"x \neq 5", "5"),
                  ("x = 3, y = 2", "x = 2, y = 3"), (r"x = \sqrt2, y = 3", r"x = 3, y = \sqrt{2}")],
     "intervals": [("(1, 2)", "[1, 2]"), (r"(-\infty, 3]", r"(-\infty, 3)"), ("x > 1", "x < 1")],
+    "base": [("204_6", "204_5"), (r"f(2) < f(1) < f(5)", r"f(2) < f(1) < f(4)")],
     "tuples": [("(2, 1)", "(1, 2)"), (r"\begin{pmatrix}2\\1\end{pmatrix}", r"\begin{pmatrix}1\\2\end{pmatrix}")],
     "percent_degrees": [("5%", "0.5"), (r"60^\circ", r"30^\circ")],
     "text": [(r"\text{not odd}", r"\text{odd}"), (r"\text{A}", "B")],

@@ -36,8 +36,9 @@ CHOICE = re.compile(r"answer(?: is|:)\s*\(?([A-E])\)?(?![A-Za-z])")
 CONNECTOR_WORDS = {"and", "or"}
 MAX_JOINED_BOXES = 100
 PROSE = re.compile(r"[A-Za-z]{2,}")
-BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent", "percentage", "units", "unit", "degrees", "degree", "meters", "inches", "miles", "dollars",
-              "cents", "hours", "minutes", "seconds", "days", "years", "square", "feet", "yuan", "euros"}
+BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent", "percentage", "units", "unit",
+              "degrees", "degree", "meters", "inches", "miles", "dollars", "cents", "hours", "minutes", "seconds",
+              "days", "years", "square", "feet", "yuan", "euros"}  # words a bare answer may contain
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ def strip_reasoning(text: str) -> str:
     An unclosed `<think>` hides everything after it; a lone `</think>` (the opening tag was in the
     prompt) hides everything before it.
     """
-    text = CHAT_END.split(text, maxsplit=1)[0] if CHAT_END.search(text[1:]) else text
+    for m in CHAT_END.finditer(text):  # the first turn ends at the first end-of-turn token after some content
+        if text[:m.start()].strip() and CHAT_TOKEN.sub("", text[:m.start()]).strip():
+            text = text[:m.start()]
+            break
     text = CHAT_TOKEN.sub(" ", text)
     if "</think>" in text:
         text = text.rsplit("</think>", 1)[1]  # every block (and a lone closing tag) ends before this

@@ -186,6 +186,12 @@ def parse_value(s: str):
     parts = split_top(s, re.compile(r"(?<!\\):"))
     if len(parts) == 2 and all(parts):
         return Seq([parse_value(p) for p in parts], ":")
+    based = re.fullmatch(r"([0-9A-Fa-f]+)_\{?(\d+)\}?", s)  # 204_5: a numeral in base 5
+    if based and 2 <= int(based.group(2)) <= 16:
+        try:
+            return Scalar(sympy.Integer(int(based.group(1), int(based.group(2)))))
+        except ValueError:  # a digit too large for the base: not a numeral
+            pass
     for candidate in (s, strip_units(s)):
         num = parse_number(candidate)
         if num is not None:
@@ -237,7 +243,7 @@ def parse_relation(s: str):
     rel = to_sympy(s)
     apps = list(rel.atoms(sympy.core.function.AppliedUndef))
     if apps:  # 0 < f(x) < 1: the function value is the unknown
-        rel = rel.subs({a: sympy.Symbol(f"_u{i}", real=True) for i, a in enumerate(apps)})
+        rel = rel.subs({a: sympy.Symbol(f"[{sympy.sstr(a)}]", real=True) for a in apps})
     syms = sorted(rel.free_symbols, key=str)
     if len(syms) == 1:
         x = sympy.Symbol(syms[0].name, real=True)
