@@ -214,6 +214,9 @@ def serve() -> None:
     """The worker's main loop: JSON requests on stdin, JSON replies on stdout."""
     import resource
 
+    out = os.fdopen(os.dup(1), "wb")  # the protocol channel; stray prints from libraries go to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     import warnings
@@ -223,7 +226,6 @@ def serve() -> None:
 
     for pred, gold in WARM_UP:
         judge(pred, gold)  # fill the ANTLR parser's caches, so the first real requests are not slow
-    out = sys.stdout.buffer
     out.write(b"ready\n")
     out.flush()
     for line in sys.stdin.buffer:
