@@ -16,12 +16,14 @@ from gymnasium.utils.env_checker import check_env
 
 import reasongym
 from reasongym.registry import ENVS
+from tests.tiny_rm import preference_env_kwargs
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 KWARGS: dict[str, dict] = {
     "reasongym/GSM8K-v0": {"path": str(DATA / "gsm8k_test.jsonl")},
     "reasongym/MATH500-v0": {"path": str(DATA / "math500_test.jsonl")},
     "reasongym/MathFile-v0": {"path": str(DATA / "math500_test.jsonl"), "fields": "math"},
+    "reasongym/Preference-v0": preference_env_kwargs(),  # a tiny untrained reward model and a prompt file
 }
 BUILT_IN = sorted(env_id for env_id, info in ENVS.items() if info.source == "reasongym")
 

@@ -76,3 +76,12 @@ register(
     verifier="code (asserts in a harness sandbox)",
     alias={"mbpp": {}, "mbpp-heldout": {"split": "heldout"}},
 )
+
+register(
+    "reasongym/Preference-v0",
+    entry_point="reasongym.envs.preference:PreferenceEnv",
+    description="open-ended prompts (prompts=) scored by a learned reward model (rm=), optional verifier",
+    splits=("train", "heldout"),
+    verifier="reward model (+ optional verifier)",
+    alias={"preference": {}, "preference-heldout": {"split": "heldout"}},
+)
