@@ -86,6 +86,42 @@ class SFTConfig:
 
 
 @dataclass
+class GuardConfig:
+    """The reward-hacking guard (reasongym/agents/guard.py): on by default for learned rewards."""
+
+    enabled: bool | None = None
+    """true (any run), false, or unset: on exactly when the environment's reward is a learned reward model."""
+    judge: str = ""
+    """A second, held-out reward model (a folder) that scores every step's replies: an independent signal."""
+    best_by: str = "auto"
+    """Signal that picks best/: judge_score, verified_accuracy, reward (over healthy steps), or auto (first present)."""
+    warmup: int = 3
+    """First steps whose mean is the baseline of every signal."""
+    window: int = 3
+    """Steps in the trailing mean that is compared with the baseline."""
+    patience: int = 3
+    """Divergent steps in a row before the run stops."""
+    stop: bool = True
+    """Stop the run on divergence; false: only flag it and keep the best checkpoint."""
+    min_reward_rise: float = 0.5
+    """Divergence needs the reward up by this many baseline reply-stds while an independent signal collapses."""
+    max_rep_rise: float = 0.25
+    """Collapse: the share of repeated 3-grams in replies rises by more than this over the baseline."""
+    min_distinct_ratio: float = 0.5
+    """Collapse: distinct-2 of the step's replies falls below this fraction of the baseline."""
+    max_len_ratio: float = 2.5
+    """Collapse: reply length moves beyond this factor of the baseline, up or down."""
+    max_kl: float = 0.0
+    """Collapse: per-token KL to the reference above this budget (0: KL is measured and plotted, no limit)."""
+    max_accuracy_drop: float = 0.5
+    """Collapse: verified accuracy falls below its best by this share (and at least 5 points)."""
+    max_judge_drop: float = 0.5
+    """Collapse: the judge score falls below its best by this many of its baseline reply-stds."""
+    kl_rows: int = 8
+    """Rollouts per step whose KL to the reference is measured (0: none; full fine-tuning keeps a frozen copy)."""
+
+
+@dataclass
 class TrainConfig:
     """GRPO training of a causal LM on a reasongym environment (cold start first, then RL).
 
@@ -97,6 +133,8 @@ class TrainConfig:
     env: EnvConfig = field(default_factory=EnvConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
+    """The reward-hacking guard: signals the reward cannot game, best checkpoint, stop on divergence."""
     model: str = "smollm2"
     """Policy to train: smollm2 (the embedded default), a Hugging Face name, or a local folder."""
     steps: int = 30

@@ -29,6 +29,7 @@ from accelerate.utils import broadcast_object_list, gather_object, set_seed
 from omegaconf import OmegaConf
 
 from reasongym.agents.grpo import LossConfig, group_advantages
+from reasongym.agents.guard import Guard, learned_reward
 from reasongym.agents.policy import HFPolicy
 from reasongym.agents.progress import Progress
 from reasongym.agents.rollout import EnvPool, collect, pick_tasks, to_rows
@@ -137,6 +138,8 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
         state = learner.load(last[-1], weights_only_model=_step_of(last[-1]) == 0)
         say(f"resumed from {last[-1]} (GRPO step {state['step']})")
     log.truncate("metrics.jsonl", lambda r: r.get("phase") != "grpo" or r["step"] <= state["step"])
+    guard = Guard(cfg.guard, policy, learner, acc, folder, learned=learned_reward(pool.envs[0]))
+    guard.resume(read_jsonl(folder / "metrics.jsonl"))  # a resumed run continues the guard's history
     if state["step"] == 0 and "sft_heldout_accuracy" not in summary:
         summary["start_heldout_accuracy"] = evaluate(0, "grpo")
     sampling = SamplingParams(a.temperature, a.top_p, a.max_new_tokens)
@@ -151,7 +154,9 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
         t_gen = time.time() - t0
         rewards = torch.tensor([r.reward for r in rollouts]).view(len(tasks), a.group_size)  # (N, G)
         adv = group_advantages(rewards, scale=a.scale_rewards).flatten().tolist()
-        stats = learner.grpo_step(to_rows(rollouts, policy, a.group_size), adv, mu=a.mu)
+        rows = to_rows(rollouts, policy, a.group_size)
+        watch = guard.measure(step, rollouts, rows)  # signals the reward cannot game, before the update
+        stats = learner.grpo_step(rows, adv, mu=a.mu)
         every = gather_object([(r.reward, r.correct, len(r.turns[-1].completion.token_ids or []),
                                 r.turns[-1].completion.finish_reason == "length") for r in rollouts])
         zero_var = gather_object([float(g.std() == 0) for g in rewards])
@@ -159,9 +164,10 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
         row = {"phase": "grpo", "step": step, "reward": float(np.mean([e[0] for e in every])),
                "accuracy": float(np.mean([e[1] for e in every])),
                "completion_len": gen_tokens / len(every), "truncated_frac": float(np.mean([e[3] for e in every])),
-               "zero_var_frac": float(np.mean(zero_var)), **stats, "gen_time": t_gen,
+               "zero_var_frac": float(np.mean(zero_var)), **stats, **watch, "gen_time": t_gen,
                "step_time": time.time() - t0, "gen_tokens_per_s": gen_tokens / max(t_gen, 1e-9)}
         log.metrics(row)
+        verdict = guard.observe(row)  # divergence of reward and independent signals; best checkpoint
         log.samples([{"step": step, "task_id": r.task.id, "prompt": r.turns[0].observation[-1]["content"],
                       "completion": r.turns[-1].completion.text, "reward": r.reward, "correct": r.correct}
                      for r in rollouts[:: max(1, len(rollouts) // max(1, cfg.samples_to_log))]])
@@ -174,7 +180,13 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
                 log.plot(CURVES)
         if step % cfg.save_every == 0 or step == cfg.steps:
             _checkpoint(learner, ckpt_root, "grpo", step, cfg.keep_checkpoints)
+            guard.checkpoint()
+        if verdict.stop:
+            break
     bar.close()
+    summary["guard"] = guard.finish()
+    if summary["guard"] and summary["guard"]["stopped"]:
+        say(f"reasongym guard: {summary['guard']['message']} Kept: {summary['guard']['best_dir']}")
     summary["grpo_seconds_this_session"] = time.time() - grpo_start
     return _finish(cfg, acc, policy, log, folder, summary, start_time)
 
