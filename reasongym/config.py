@@ -49,8 +49,9 @@ class AgentConfig:
     """Learning-rate schedule after warm-up: constant, linear or cosine (to zero at the last step)."""
     max_grad_norm: float = 1.0
     """Clip the gradient norm to this value (0: no clipping)."""
-    micro_batch_size: int = 16
-    """Sequences per forward/backward; gradients accumulate over micro-batches to the full step."""
+    micro_batch_size: int = 4
+    """Sequences per forward/backward; gradients accumulate over micro-batches to the full step (the
+    activations of one micro-batch are most of the memory: 4 x 200 tokens of SmolLM2 is about 1 GB)."""
     mu: int = 1
     """Optimisation passes over each batch (mu > 1 reuses rollouts, with the stored old log-probs)."""
     clip_low: float = 0.2

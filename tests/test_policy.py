@@ -138,3 +138,23 @@ def test_top_p_keeps_the_nucleus_only():
     draws = {int(Sampler._choose(logits, 1.0, 0.7)) for _ in range(300)}
     assert draws == {0, 1}
     assert int(Sampler._choose(logits, 0.0, 1.0)) == 0
+
+
+def test_bf16_lora_keeps_a_bf16_base_and_fp32_adapter_and_trains(tiny_model_dir):
+    from accelerate import Accelerator
+
+    from reasongym.agents.rollout import Row
+    from reasongym.agents.trainer import Learner
+
+    pol = HFPolicy.load(str(tiny_model_dir), precision="bf16", lora_r=4)
+    dtypes = {p.dtype for n, p in pol.model.named_parameters() if "lora_" not in n}
+    assert dtypes == {torch.bfloat16}
+    assert {p.dtype for p in pol.model.parameters() if p.requires_grad} == {torch.float32}
+    learner = Learner(pol, Accelerator(cpu=True), lr=1e-2, total_steps=1)
+    prompt = pol.encode_chat(MSG)
+    rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], 0.0, 0, 3)] * 2
+    before = {n: p.clone() for n, p in pol.model.named_parameters() if p.requires_grad}
+    stats = learner.grpo_step(rows, [1.0, -0.5])
+    assert stats["grad_norm"] > 0
+    assert any(not torch.equal(before[n], p) for n, p in pol.model.named_parameters() if p.requires_grad)
+    assert len(pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=4))[0].token_ids) >= 1

@@ -13,6 +13,7 @@ at once (the vocabulary is 49k for SmolLM2: 8 x 200 tokens of float32 logits alo
 from __future__ import annotations
 
 from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -95,10 +96,19 @@ class HFPolicy:
     @classmethod
     def load(cls, name: str | None = None, *, device: str | torch.device = "cpu", precision: str = "auto",
              **lora) -> HFPolicy:
-        """Load by name or path (None / 'smollm2': the embedded default); lora_r=... adds an adapter."""
-        model, tokenizer = load_model_and_tokenizer(name, **lora)
+        """Load by name or path (None / 'smollm2': the embedded default); lora_r=... adds an adapter.
+
+        With LoRA and bf16, the frozen base weights are stored in bf16 (half the memory, no cast at every
+        matmul); the adapter trains in fp32. Full fine-tuning keeps fp32 master weights under autocast.
+        """
         if precision == "auto":
             precision = "bf16" if bf16_supported(device) else "fp32"
+        adapter = lora.get("lora_r", 0) > 0 or (Path(resolve_model(name)) / "adapter_config.json").exists()
+        dtype = torch.bfloat16 if precision == "bf16" and adapter else torch.float32
+        model, tokenizer = load_model_and_tokenizer(name, dtype=dtype, **lora)
+        for p in model.parameters():  # adapters train in fp32 whatever the base is stored in
+            if p.requires_grad and p.dtype != torch.float32:
+                p.data = p.data.float()
         return cls(model.to(device), tokenizer, name=resolve_model(name), device=device, precision=precision)
 
     def _eos_ids(self) -> list[int]:
