@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from reasongym.agents.guard import Detector, distinct2, rep3
+from reasongym.agents.guard_detect import Detector, distinct2, rep3
 from reasongym.config import GuardConfig
 from reasongym.runlog import read_jsonl
 from reasongym.train import main as train_main
@@ -89,6 +89,7 @@ def test_text_signals():
     assert rep3("hi") == 0.0
     assert distinct2(["great great great"] * 8) < 0.1
     assert distinct2(["a b c d", "e f g h"]) == 1.0
+    assert rep3([5] * 20) > 0.8 and distinct2([[1, 2, 3], [1, 2, 3]]) == 0.5  # token ids
 
 
 def test_guard_stops_a_training_run_keeps_best_and_writes_evidence(tiny_model_dir, tmp_path):

@@ -3,15 +3,15 @@
 RL finds the holes of a learned reward ("the the the" scoring as the best joke). Every GRPO step the guard
 measures, on that step's rollouts and before the update, signals the reward model does not control:
 
-    rep3               share of repeated word 3-grams inside a reply (degenerate loops), mean over replies
-    distinct2          distinct word bigrams / all bigrams over the step's replies (diversity collapse)
+    rep3               share of repeated token 3-grams inside a reply (degenerate loops), mean over replies
+    distinct2          distinct token bigrams / all bigrams over the step's replies (diversity collapse)
     completion_len     reply length in tokens (verbosity or empty replies)
     kl_ref             per-token KL(policy || reference) on `kl_rows` rollouts (k3 estimate, on-policy)
     verified_accuracy  the environment's own verifier, when a learned reward carries one (env verifier=)
     judge_score        a second, held-out reward model (guard.judge=folder) scoring the same replies
 
-`Detector` (pure, tested on synthetic curves) compares trailing means over `window` steps with the mean of
-the first `warmup` steps. A step is *divergent* when the reward rose by at least `min_reward_rise`
+`Detector` (guard_detect.py: pure logic, tested on synthetic curves) compares trailing means over
+`window` steps with the mean of the first `warmup` steps. A step is *divergent* when the reward rose by at least `min_reward_rise`
 baseline reply-stds while at least one independent signal collapsed (repetition up, diversity down,
 length out of range, KL over budget, judge or verified accuracy down from its best). After `patience`
 divergent steps in a row the run stops ("crop it") with a message that quotes the evidence. The best
@@ -27,148 +27,15 @@ from __future__ import annotations
 
 import copy
 import json
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from reasongym.agents.checkpoint import trainable_state
+from reasongym.agents.guard_detect import Detector, Verdict, distinct2, rep3, units
 from reasongym.agents.policy import TokenLogProbs, autocast
-
-SIGNALS = ("reward", "rep3", "distinct2", "completion_len", "kl_ref", "verified_accuracy", "judge_score")
-_WORD = re.compile(r"\w+|[^\w\s]")
-
-
-def rep3(text: str) -> float:
-    """Share of a reply's word 3-grams that repeat an earlier one (0: none, -> 1: one loop)."""
-    w = _WORD.findall(text.lower())
-    grams = [tuple(w[i:i + 3]) for i in range(len(w) - 2)]
-    return 1 - len(set(grams)) / len(grams) if grams else 0.0
-
-
-def distinct2(texts: list[str]) -> float:
-    """Distinct word bigrams over all bigrams of the replies (1: all different, -> 0: the same few)."""
-    grams = [g for t in texts for g in zip(_WORD.findall(t.lower()), _WORD.findall(t.lower())[1:])]
-    return len(set(grams)) / len(grams) if grams else 0.0
-
-
-@dataclass
-class Verdict:
-    """What the guard concluded at one step."""
-
-    step: int
-    status: str = "ok"  # ok | warn (a signal collapsed, or divergence within patience) | stop
-    reasons: list[str] = field(default_factory=list)
-    divergent_steps: int = 0
-    best_step: int | None = None
-    best_value: float | None = None
-    best_by: str = ""
-    message: str = ""
-
-    @property
-    def stop(self) -> bool:
-        return self.status == "stop"
-
-
-class Detector:
-    """Divergence of the reward from independent signals over a history of per-step rows."""
-
-    def __init__(self, cfg):
-        self.cfg, self.rows = cfg, []
-        self.best: tuple[int, float] | None = None
-        self.divergent = 0
-
-    def _mean(self, key: str, rows: list[dict]) -> float | None:
-        vals = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and np.isfinite(r[key])]
-        return float(np.mean(vals)) if vals else None
-
-    def best_by(self) -> str:
-        if self.cfg.best_by != "auto":
-            return self.cfg.best_by
-        for key in ("judge_score", "verified_accuracy"):
-            if any(r.get(key) is not None for r in self.rows):
-                return key
-        return "reward"
-
-    def collapsed(self) -> list[str]:
-        """Independent signals that collapsed: trailing window against the baseline (or the best)."""
-        c = self.cfg
-        base, now = self.rows[: c.warmup], self.rows[-c.window:]
-        out = []
-
-        def pair(key):
-            return self._mean(key, base), self._mean(key, now)
-
-        b, n = pair("rep3")
-        if b is not None and n is not None and n - b > c.max_rep_rise:
-            out.append(f"repetition rep3 rose {b:.2f} -> {n:.2f} (limit +{c.max_rep_rise:g})")
-        b, n = pair("distinct2")
-        if b and n is not None and n < c.min_distinct_ratio * b:
-            out.append(f"diversity distinct2 fell {b:.2f} -> {n:.2f} (limit x{c.min_distinct_ratio:g})")
-        b, n = pair("completion_len")
-        if b and n is not None and not (b / c.max_len_ratio <= n <= b * c.max_len_ratio):
-            out.append(f"length {b:.0f} -> {n:.0f} tokens (limit x{c.max_len_ratio:g} either way)")
-        n = self._mean("kl_ref", now)
-        if c.max_kl and n is not None and n > c.max_kl:
-            out.append(f"KL to the reference {n:.3f} per token (budget {c.max_kl:g})")
-        for key, label in (("verified_accuracy", "verified accuracy"), ("judge_score", "judge score")):
-            peak, n = self._peak(key), self._mean(key, now)
-            if peak is None or n is None:
-                continue
-            if key == "judge_score":  # in units of the judge's spread over replies at the start
-                drop = c.max_judge_drop * (self._mean("judge_std", base) or 1.0)
-            else:  # a share of the best accuracy, at least 5 points
-                drop = max(c.max_accuracy_drop * peak, 0.05)
-            if peak - n > drop:
-                out.append(f"{label} fell from its best {peak:.3f} -> {n:.3f} (limit -{drop:.3f})")
-        return out
-
-    def _peak(self, key: str) -> float | None:
-        w = self.cfg.window
-        vals = [self._mean(key, self.rows[max(0, i + 1 - w): i + 1]) for i in range(len(self.rows))]
-        vals = [v for v in vals if v is not None]
-        return max(vals) if vals else None
-
-    def update(self, row: dict) -> Verdict:
-        """Add one step's row and judge it."""
-        self.rows.append(row)
-        c, step = self.cfg, int(row["step"])
-        v = Verdict(step=step, best_by=self.best_by())
-        if len(self.rows) <= c.warmup:
-            self._track_best(step, healthy=True)
-            return self._finish(v)
-        reasons = self.collapsed()
-        base_r, now_r = self._mean("reward", self.rows[: c.warmup]), self._mean("reward", self.rows[-c.window:])
-        spread = max(self._mean("reward_std", self.rows[: c.warmup]) or 0.0, 1e-6)
-        rise = (now_r - base_r) / spread if base_r is not None and now_r is not None else 0.0
-        if reasons and rise >= c.min_reward_rise:
-            self.divergent += 1
-            v.reasons = [f"reward rose {base_r:.3f} -> {now_r:.3f} ({rise:+.1f} baseline stds)"] + reasons
-            v.status = "stop" if self.divergent >= c.patience and c.stop else "warn"
-        else:
-            self.divergent = 0
-            v.status, v.reasons = ("warn", reasons) if reasons else ("ok", [])
-        self._track_best(step, healthy=not reasons)
-        v.divergent_steps = self.divergent
-        return self._finish(v)
-
-    def _track_best(self, step: int, healthy: bool) -> None:
-        key = self.best_by()
-        value = self._mean(key, self.rows[-self.cfg.window:])
-        if healthy and value is not None and (self.best is None or value > self.best[1]):
-            self.best = (step, value)
-
-    def _finish(self, v: Verdict) -> Verdict:
-        if self.best is not None:
-            v.best_step, v.best_value = self.best
-        if v.stop:
-            best = (f"The best checkpoint by {v.best_by} is step {v.best_step} ({v.best_by} {v.best_value:.3f})."
-                    if v.best_step is not None else "No step was healthy enough to keep.")
-            v.message = (f"reward hacking suspected at step {v.step}: " + "; ".join(v.reasons) +
-                         f" for {v.divergent_steps} steps in a row. Stopping the run. " + best)
-        return v
 
 
 class Guard:
@@ -197,7 +64,8 @@ class Guard:
         from accelerate.utils import gather_object
 
         texts = [r.turns[-1].completion.text for r in rollouts]
-        every = gather_object([(r.reward, rep3(t), t, _verified(r)) for r, t in zip(rollouts, texts)])
+        seqs = [units(t, r.turns[-1].completion.token_ids) for r, t in zip(rollouts, texts)]
+        every = gather_object([(r.reward, rep3(s), s, _verified(r)) for r, s in zip(rollouts, seqs)])
         rewards = np.array([e[0] for e in every])
         out = {"reward_std": float(rewards.std()), "rep3": float(np.mean([e[1] for e in every])),
                "distinct2": distinct2([e[2] for e in every])}

@@ -3,7 +3,8 @@
     plot_guard(rows, Path("runs/x/plots/guard.png"), {"stop_step": 27, "best_step": 12})
 
 Each panel is one signal over the GRPO steps; a red line marks where the guard stopped the run, a green
-one the step whose weights were kept as best/, and shaded steps are the ones it flagged.
+one the step whose weights were kept as best/, and shaded steps are the ones it flagged (a collapsed
+signal, with or without a rising reward).
 """
 
 from __future__ import annotations
@@ -44,9 +45,8 @@ def plot_guard(rows: list[dict], path: Path, info: dict, title: str = "reward-ha
         ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="upper right", fontsize=8)
+    if axes.flat[0].get_legend_handles_labels()[0]:
+        axes.flat[0].legend(fontsize=7, loc="best")
     fig.suptitle(title, fontsize=11)
     fig.supxlabel("GRPO step", fontsize=9)
     fig.tight_layout()
