@@ -17,6 +17,7 @@ length is visible. Train a policy on it with
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ class RewardEvalConfig:
 
 def evaluate_rm(cfg: RewardEvalConfig) -> dict:
     """Score every ranking of the chosen split; returns (and writes) the report."""
-    from reasongym.verifiers.reward_model import RewardModel, pairwise_metrics
+    from reasongym.verifiers.reward_model import RewardModel
 
     if not cfg.rm or not cfg.data:
         raise ConfigError("eval needs rm=<folder of a trained reward model> and data=<ranking file>")
@@ -139,27 +140,39 @@ def evaluate_rm(cfg: RewardEvalConfig) -> dict:
     t0 = time.time()
     seqs = [rm.encode(r.messages, x) for r in rankings for x in r.responses]
     scores = rm.score_ids(seqs, cfg.batch_size)
-    seconds = time.time() - t0
+    report = {"rm": cfg.rm, "data": cfg.data, "split": cfg.split, "heldout_percent": cfg.heldout_percent,
+              **pairwise_report(rankings, scores), "seconds": time.time() - t0, "precision": rm.precision}
+    out = Path(cfg.out) if cfg.out else Path(cfg.rm) / f"eval-{Path(cfg.data).name.split('.')[0]}-{cfg.split}.json"
+    out.write_text(json.dumps(report, indent=1))
+    print(f"reasongym.reward eval: {describe(report)} on the {cfg.split} split -> {out}")
+    return report
+
+
+def pairwise_report(rankings, scores: list[float]) -> dict:
+    """Accuracy with a 95% bootstrap interval over rankings, sign test against chance, BT loss, and the
+    length baselines on the same pairs, from the scores of every response (flattened in order)."""
+    from reasongym.verifiers.reward_model import pairwise_metrics
+
     accs, losses = pairwise_metrics(scores, rankings)
     longer, shorter = length_baselines(rankings)
-    acc = estimate(accs)
-    right = sum(a for a in accs)
-    report = {
-        "rm": cfg.rm, "data": cfg.data, "split": cfg.split, "heldout_percent": cfg.heldout_percent,
+    acc, right = estimate(accs), sum(accs)
+    return {
         "rankings": len(rankings), "pairs": sum(len(r.pairs()) for r in rankings),
         "pairwise_accuracy": acc.mean, "ci95": [acc.lo, acc.hi], "bt_loss": sum(losses) / len(losses),
         "sign_test_p_vs_chance": mcnemar_p(round(len(accs) - right), round(right)),
         "longer_wins_accuracy": sum(longer) / len(longer), "shorter_wins_accuracy": sum(shorter) / len(shorter),
         "vs_best_length_baseline": compare(max((longer, shorter), key=sum), accs, names=("length", "rm"),
                                            metric="pairwise accuracy").as_dict(),
-        "score_mean": sum(scores) / len(scores), "seconds": seconds, "precision": rm.precision,
+        "score_mean": sum(scores) / len(scores), "score_std": statistics.pstdev(scores),
     }
-    out = Path(cfg.out) if cfg.out else Path(cfg.rm) / f"eval-{Path(cfg.data).name.split('.')[0]}-{cfg.split}.json"
-    out.write_text(json.dumps(report, indent=1))
-    print(f"reasongym.reward eval: pairwise accuracy {acc.fmt()} % on {len(rankings)} {cfg.split} rankings "
-          f"(BT loss {report['bt_loss']:.3f}; longer-wins {report['longer_wins_accuracy']:.3f}, "
-          f"shorter-wins {report['shorter_wins_accuracy']:.3f}) -> {out}")
-    return report
+
+
+def describe(report: dict) -> str:
+    lo, hi = report["ci95"]
+    return (f"pairwise accuracy {100 * report['pairwise_accuracy']:.1f}% [95% CI {100 * lo:.1f}, {100 * hi:.1f}] "
+            f"on {report['rankings']} rankings (sign test vs chance p={report['sign_test_p_vs_chance']:.2g}; "
+            f"BT loss {report['bt_loss']:.3f}; shorter-wins {100 * report['shorter_wins_accuracy']:.1f}%, "
+            f"longer-wins {100 * report['longer_wins_accuracy']:.1f}%)")
 
 
 def length_baselines(rankings) -> tuple[list[float], list[float]]:

@@ -33,6 +33,7 @@ from reasongym.agents.models import resolve_model
 from reasongym.agents.progress import Progress
 from reasongym.agents.trainer import lr_lambda
 from reasongym.cli import to_yaml
+from reasongym.reward import describe, pairwise_report
 from reasongym.runlog import RunLog, next_run_dir
 from reasongym.verifiers.preferences import Ranking, load_rankings, split_rankings
 from reasongym.verifiers.reward_model import (
@@ -136,18 +137,23 @@ class RewardTrainer:
                 "grad_norm": norm, "lr": lr, "tokens": self._global(tokens)}
 
 
-def evaluate(rm: RewardModel, acc: Accelerator, rankings: list[Ranking], batch_size: int) -> dict[str, float]:
-    """Held-out pairwise accuracy (per-ranking mean, ties half), Bradley-Terry loss and the scores' spread;
-    processes split the rankings and gather."""
+def heldout_scores(rm: RewardModel, acc: Accelerator, rankings: list[Ranking], batch_size: int) -> list[float]:
+    """Scores of every response of every ranking, flattened in order; processes split the rankings."""
     mine = list(range(acc.process_index, len(rankings), acc.num_processes))
     seqs = [rm.encode(rankings[i].messages, resp) for i in mine for resp in rankings[i].responses]
-    scores = rm.score_ids(seqs, batch_size)
-    accs, losses = pairwise_metrics(scores, [rankings[i] for i in mine])
-    rows = gather_object([(a, loss) for a, loss in zip(accs, losses)])
-    every = gather_object(scores)
-    return {"heldout_accuracy": float(np.mean([r[0] for r in rows])),
-            "heldout_loss": float(np.mean([r[1] for r in rows])), "heldout_rankings": len(rows),
-            "score_mean": float(np.mean(every)), "score_std": float(np.std(every))}
+    flat = rm.score_ids(seqs, batch_size)
+    per, k = [], 0
+    for i in mine:
+        per.append((i, flat[k: k + len(rankings[i].responses)]))
+        k += len(rankings[i].responses)
+    return [s for _, scores in sorted(gather_object(per)) for s in scores]
+
+
+def evaluate(rm: RewardModel, acc: Accelerator, rankings: list[Ranking], batch_size: int) -> dict[str, float]:
+    """Held-out pairwise accuracy (per-ranking mean, ties half) and Bradley-Terry loss."""
+    accs, losses = pairwise_metrics(heldout_scores(rm, acc, rankings, batch_size), rankings)
+    return {"heldout_accuracy": float(np.mean(accs)), "heldout_loss": float(np.mean(losses)),
+            "heldout_rankings": len(rankings)}
 
 
 def train(cfg) -> Path:
@@ -227,22 +233,23 @@ def train(cfg) -> Path:
     bar.close()
     seconds = time.time() - start
     t0 = time.time()
-    final = evaluate(rm, acc, heldout, cfg.micro_batch_size)
+    report = pairwise_report(heldout, heldout_scores(rm, acc, heldout, cfg.micro_batch_size))
     eval_seconds = time.time() - t0
     if acc.is_main_process:
-        log.metrics({"phase": "heldout", "step": total, **final})
-        rm.stats = {"mean": final["score_mean"], "std": final["score_std"], "on": "held-out responses"}
+        log.metrics({"phase": "heldout", "step": total, "heldout_accuracy": report["pairwise_accuracy"],
+                     "heldout_loss": report["bt_loss"], "heldout_rankings": report["rankings"]})
+        rm.stats = {"mean": report["score_mean"], "std": report["score_std"], "on": "held-out responses"}
         rm.save(folder / "final", base=cfg.base, data=cfg.data, heldout_percent=cfg.heldout_percent,
-                heldout_accuracy=final["heldout_accuracy"], heldout_loss=final["heldout_loss"])
-        summary = {"run": str(folder), "final": str(folder / "final"), **final, "steps": total,
+                heldout_accuracy=report["pairwise_accuracy"], heldout_loss=report["bt_loss"])
+        summary = {"run": str(folder), "final": str(folder / "final"), "heldout": report,
+                   "heldout_accuracy": report["pairwise_accuracy"], "steps": total,
                    "train_seconds_this_session": seconds, "eval_seconds": eval_seconds,
                    "trainable_params": n_train, "precision": precision,
                    "split": json.loads((folder / "split.json").read_text())}
         (folder / "summary.json").write_text(json.dumps(summary, indent=1))
         if cfg.plots:
             log.plot(CURVES)
-        print(f"reasongym.reward train: held-out pairwise accuracy {final['heldout_accuracy']:.3f} "
-              f"(loss {final['heldout_loss']:.3f}, {final['heldout_rankings']} rankings) -> {folder / 'final'}")
+        print(f"reasongym.reward train: held-out {describe(report)} -> {folder / 'final'}")
     acc.wait_for_everyone()
     return folder
 

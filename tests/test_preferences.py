@@ -126,9 +126,10 @@ def test_written_rankings_read_back_unchanged(tmp_path):
 def test_prompt_files_take_prompt_rows_or_ranking_rows(tmp_path):
     path = write_jsonl(tmp_path / "p.jsonl", [{"prompt": "What is 2+2?", "answer": "4"},
                                               {"chosen": "\n\nHuman: hi\n\nAssistant: a", "rejected": "\n\nHuman: hi\n\nAssistant: b"}])
-    (p1, a1, w1), (p2, a2, _) = load_prompts(path)
-    assert p1 == [{"role": "user", "content": "What is 2+2?"}] and a1 == "4" and w1.endswith("p.jsonl:1")
-    assert p2 == [{"role": "user", "content": "hi"}] and a2 is None
+    one, two = load_prompts(path)
+    assert one.prompt == [{"role": "user", "content": "What is 2+2?"}] and one.answer == "4"
+    assert one.source.endswith("p.jsonl:1") and one.solution is None
+    assert two.prompt == [{"role": "user", "content": "hi"}] and two.answer is None and two.solution == "a"
 
 
 def test_the_shared_hh_rlhf_file_parses_and_splits(shared_data):

@@ -3,8 +3,9 @@
     python -m reasongym.train env=preference env.rm=runs/rm-001/final env.prompts=prompts.jsonl
     env = reasongym.make("preference", rm="runs/rm-001/final", prompts="../shared/data/hh_rlhf_harmless_base_test.jsonl.gz")
 
-Prompts come from a JSONL file: rows {"prompt": text or chat messages, "answer": optional gold}, or any
-ranking file (the hh-rlhf pairs: their shared dialogue is the prompt). `split` keeps the train or held-out
+Prompts come from a JSONL file: rows {"prompt": text or chat messages, "answer": optional gold,
+"solution": optional good reply (the supervised cold start of `reasongym.train` trains on it)}, or any
+ranking file (the hh-rlhf pairs: their shared dialogue is the prompt, the preferred reply the solution). `split` keeps the train or held-out
 prompts by the same hash of the first user message the reward-model trainer uses, so a policy trained on
 the train split never sees a held-out prompt of its reward model either.
 
@@ -49,10 +50,11 @@ def prompt_tasks(path: str, split: str = "train", heldout_percent: int = 20, lim
     if split not in ("train", "heldout", "all"):
         raise ValueError(f"split must be train, heldout or all, got {split!r}")
     tasks = []
-    for prompt, answer, where in load_prompts(path):
-        key = prompt_key(prompt)
+    for row in load_prompts(path):
+        key = prompt_key(row.prompt)
         if split == "all" or split_of_key(key, heldout_percent) == split:
-            tasks.append(Task.create(prompt, answer, source=where, split_key=key))
+            meta = {"source": row.source, "split_key": key, **({"solution": row.solution} if row.solution else {})}
+            tasks.append(Task.create(row.prompt, row.answer, **meta))
         if limit is not None and len(tasks) >= limit:
             break
     if not tasks:

@@ -225,19 +225,34 @@ def load_rankings(path: str | Path, limit: int | None = None) -> list[Ranking]:
     return out
 
 
-def load_prompts(path: str | Path, limit: int | None = None) -> list[tuple[Messages, Any, str]]:
-    """(prompt messages, answer or None, "file:line") per row, for environments that generate replies.
+@dataclass(frozen=True)
+class PromptRow:
+    """One prompt of a prompt file: messages, an optional gold answer and worked reply, and its place."""
 
-    A row is {"prompt": str | messages, "answer": optional}, or any ranking row (its prompt is taken),
-    so the hh-rlhf file itself is a prompt file.
+    prompt: Messages
+    answer: Any = None
+    solution: str | None = None  # a good reply, for a supervised cold start
+    source: str = ""
+
+
+def load_prompts(path: str | Path, limit: int | None = None) -> list[PromptRow]:
+    """The prompts of a file, for environments that generate replies.
+
+    A row is {"prompt": str | messages, "answer": optional, "solution": optional}, or any ranking row (its
+    prompt is taken, its best response is the solution), so the hh-rlhf file itself is a prompt file.
     """
     out = []
     for n, row in read_rows(path):
         where = f"{path}:{n}"
         if isinstance(row, dict) and "prompt" in row and "responses" not in row and "chosen" not in row:
-            out.append((_prompt(row["prompt"], f"{where} field 'prompt'"), row.get("answer"), where))
+            solution = row.get("solution")
+            if solution is not None and not isinstance(solution, str):
+                raise PreferenceDataError(f"{where} field 'solution': expected a string, got {type(solution).__name__}")
+            out.append(PromptRow(_prompt(row["prompt"], f"{where} field 'prompt'"), row.get("answer"), solution, where))
         else:
-            out.append((ranking_from_row(row, where).messages, None, where))
+            r = ranking_from_row(row, where)
+            best = r.responses[min(range(len(r.ranks)), key=lambda i: r.ranks[i])]
+            out.append(PromptRow(r.messages, None, best, where))
         if limit is not None and len(out) >= limit:
             break
     if not out:
