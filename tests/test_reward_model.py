@@ -1,8 +1,9 @@
 """The reward model: losses against hand-computed values, a tiny model learning a known preference rule,
-HF-format save/load with identical scores, padding invariance, LoRA merge, resume, and the CLI."""
+HF-format save/load with identical scores, padding invariance, LoRA merge, resume, 2 processes = 1, the CLI."""
 
 import json
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -142,3 +143,17 @@ def test_cli_without_a_command_says_what_to_run():
     res = subprocess.run([sys.executable, "-m", "reasongym.reward", "data=x"], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 2 and "first argument must be a command: train or eval" in res.stderr
+
+
+def test_two_processes_follow_the_same_curve_as_one(tiny_model_dir, tmp_path):
+    data = case_rankings(tmp_path / "pairs.jsonl", n=100)
+    args = rm_args(tiny_model_dir, data, tmp_path, "eval_every=5")[1:]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    for name, launcher in (("one", []), ("two", ["-m", "torch.distributed.run", "--nproc_per_node", "2"])):
+        res = subprocess.run([sys.executable, *launcher, "-m", "reasongym.reward", "train", *args, f"name={name}"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+        assert res.returncode == 0, res.stderr[-2000:]
+    one, two = (read_jsonl(tmp_path / n / "metrics.jsonl") for n in ("one", "two"))
+    assert [r["step"] for r in one] == [r["step"] for r in two]
+    for a, b in zip(one, two):
+        assert a.get("loss", a.get("heldout_loss")) == pytest.approx(b.get("loss", b.get("heldout_loss")), abs=1e-4)
