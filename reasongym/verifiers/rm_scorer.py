@@ -36,6 +36,7 @@ NORMALIZE = ("none", "dataset", "group")
 class _Request:
     seq: list[int]
     value: float | None = None
+    error: BaseException | None = None  # the forward pass that held this request failed
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -110,10 +111,18 @@ class SharedScorer:
             if not req.done.is_set():
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                values = self.rm.score_ids([r.seq for r in batch], self.batch_size)
+                try:
+                    values = self.rm.score_ids([r.seq for r in batch], self.batch_size)
+                except BaseException as exc:  # every request of the batch gets the error, not a hang
+                    for r in batch:
+                        r.error = exc
+                        r.done.set()
+                    raise
                 for r, v in zip(batch, values):
                     r.value = v
                     r.done.set()
+        if req.error is not None:
+            raise RuntimeError(f"scoring with the reward model {self.folder} failed: {req.error}") from req.error
         assert req.value is not None
         return req.value
 
