@@ -46,6 +46,7 @@ class _Group:
     seqs: dict[int, list[int]] = field(default_factory=dict)
     scores: dict[int, float] | None = None
     scoring: bool = False
+    error: BaseException | None = None
     closed: bool = False  # a member has stepped: later resets start a new group
     last_arrival: float = field(default_factory=time.monotonic)
 
@@ -172,11 +173,19 @@ class SharedScorer:
                 self._cond.wait(timeout=0.5)
         if group.scores is None:  # this thread scores the whole group in one batch
             keys = sorted(group.seqs)
-            with self._model_lock:
-                values = self.rm.score_ids([group.seqs[k] for k in keys], self.batch_size)
+            try:
+                with self._model_lock:
+                    values = self.rm.score_ids([group.seqs[k] for k in keys], self.batch_size)
+            except BaseException as exc:
+                with self._cond:
+                    group.error, group.scores = exc, {}
+                    self._cond.notify_all()
+                raise
             with self._cond:
                 group.scores = dict(zip(keys, values))
                 self._cond.notify_all()
+        if group.error is not None:
+            raise RuntimeError(f"scoring a group with the reward model {self.folder} failed: {group.error}")
         with self._cond:
             if self._member_of.get(env_key) is group:
                 del self._member_of[env_key]
