@@ -135,10 +135,12 @@ def test_grpo_on_a_learned_reward_end_to_end(tiny_model_dir, tiny_rm, prompts, t
     folder = train_main([f"model={tiny_model_dir}", "env=preference", f"env.rm={tiny_rm}", f"env.prompts={prompts}",
                          "sft.steps=0", "steps=16", "agent.max_new_tokens=8", "agent.lr=1e-2", "agent.prompts_per_step=4",
                          "agent.group_size=8", "precision=fp32", f"run_dir={tmp_path}", "plots=false",
-                         "eval_every=0", "guard.stop=false"])
+                         "eval_every=0", "guard.stop=false", f"guard.judge={tiny_rm}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo"]
-    assert len(rows) == 16 and {"rep3", "distinct2", "kl_ref"} <= set(rows[0])  # guard signals: on by default
+    assert len(rows) == 16 and {"rep3", "distinct2", "kl_ref", "judge_score"} <= set(rows[0])  # guard: on by default
+    assert rows[0]["judge_score"] == pytest.approx(rows[0]["reward"], abs=1e-3)  # the judge here is the same model
     first, last = sum(r["reward"] for r in rows[:4]) / 4, sum(r["reward"] for r in rows[-4:]) / 4
     assert last > first + 0.5, f"the reward-model score did not rise: {first:.2f} -> {last:.2f}"
     summary = json.loads((folder / "summary.json").read_text())
-    assert summary["guard"]["best_step"] is not None and (folder / "final" / "config.json").exists()
+    assert summary["guard"]["best_by"] == "judge_score" and summary["guard"]["best_step"] is not None
+    assert (folder / "final" / "config.json").exists() and (folder / "best" / "config.json").exists()

@@ -54,7 +54,7 @@ class Guard:
         if self.on and cfg.judge:
             from reasongym.verifiers.reward_model import RewardModel
 
-            self.judge = RewardModel.load(cfg.judge, device=acc.device)
+            self.judge = RewardModel.load(cfg.judge, device=acc.device, precision=policy.precision)
 
     # -- per step ----------------------------------------------------------------------------------
     def measure(self, step: int, rollouts, rows) -> dict:
