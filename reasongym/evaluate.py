@@ -82,7 +82,8 @@ class EvalConfig:
     """Seed of sampling (each batch reseeded from it, so a resumed run draws what it would have) and of
     the bootstrap."""
     batch_size: int = 32
-    """Episodes per policy call; also the unit appended to samples.jsonl (and redone after a kill)."""
+    """Episodes per policy call, generated and appended to samples.jsonl as a unit (a batch cut short by a
+    kill is redone whole). Each batch is seeded from its contents, so changing this changes the draws."""
     out: str = ""
     """Output folder; empty: evals/<policy>-<env>-<hash of the settings>, so the same command resumes."""
     train_tasks: Any = field(default_factory=list)
@@ -192,14 +193,17 @@ def run(cfg: EvalConfig, command: str = "") -> Path:
             for mode, _, sampling in modes:
                 episodes = plan[(spec.label, suite.name, mode)]
                 for b in range(0, len(episodes), cfg.batch_size):
-                    batch = [(t, j) for t, j in episodes[b:b + cfg.batch_size]
-                             if not store.done((spec.label, suite.name, t.id, mode, j))]
-                    if not batch:
+                    # a batch is always generated whole (same episodes, same seed), so a batch cut short by
+                    # a kill comes out as it would have; only its missing rows are appended
+                    batch = episodes[b:b + cfg.batch_size]
+                    missing = [not store.done((spec.label, suite.name, t.id, mode, j)) for t, j in batch]
+                    if not any(missing):
                         continue
                     seed_everything(batch_seed(cfg.seed, mode, batch[0][0].id, batch[0][1], len(batch)))
                     rollouts = collect(pool, policy, [t for t, _ in batch], 1, sampling)
-                    store.append([sample_row(spec.label, suite.name, mode, j, r) for (_, j), r in zip(batch, rollouts)])
-                    bar.update(len(batch), policy=spec.label, env=suite.name)
+                    store.append([sample_row(spec.label, suite.name, mode, j, r)
+                                  for (_, j), r, new in zip(batch, rollouts, missing) if new])
+                    bar.update(sum(missing), policy=spec.label, env=suite.name)
             seconds.setdefault(spec.label, {})[suite.name] = round(time.time() - t0, 1)
         del policy
     bar.close()

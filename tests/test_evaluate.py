@@ -86,6 +86,25 @@ def test_an_interrupted_run_resumes_without_redoing_finished_samples(tmp_path):
                                                       for p, envs in res["results"].items()}}
 
 
+def test_sampling_is_reproducible_and_a_resumed_run_draws_the_same_samples(tmp_path, tiny_model_dir):
+    args = (f"policy={tiny_model_dir}", "env=math-heldout", "limit=4", "samples=3", "max_new_tokens=6",
+            "temperature=1.0", "batch_size=5", "precision=fp32")
+
+    def completions(folder: str) -> dict:
+        rows = map(json.loads, (tmp_path / folder / "samples.jsonl").read_text().splitlines())
+        return {(r["task_id"], r["mode"], r["sample"]): r["completion"] for r in rows}
+
+    evaluate(tmp_path, *args, out="a")
+    evaluate(tmp_path, *args, out="b")
+    assert completions("a") == completions("b") and len(completions("a")) == 4 * 4
+    assert len({v for (_, mode, _), v in completions("a").items() if mode == "sample"}) > 6  # real sampling
+    path = tmp_path / "b" / "samples.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:6]) + "\n")  # killed after the first batches
+    evaluate(tmp_path, *args, out="b")
+    assert completions("a") == completions("b")
+
+
 def test_resuming_with_other_sampling_settings_is_refused(tmp_path):
     evaluate(tmp_path, "policy=oracle", "env=math-heldout", "limit=5", "samples=1")
     with pytest.raises(ValueError, match="temperature=0.6, not 1.0"):
