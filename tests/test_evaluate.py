@@ -206,6 +206,8 @@ def test_bad_command_lines_say_what_to_do(tmp_path):
         main(["sample=4"])
     with pytest.raises(ValueError, match="nothing to evaluate"):
         main(["samples=0", "greedy=false"])
+    with pytest.raises(FileNotFoundError, match="runs/a/final: no such folder"):
+        main(["policy=[oracle,runs/a/final]", f"out={tmp_path}"])  # found before any policy runs
     with pytest.raises(ValueError, match="same name twice"):
         main(["policy=[oracle,oracle]"])
 

@@ -48,6 +48,9 @@ def parse_policy(label: str) -> PolicySpec:
         return PolicySpec(label, "oracle", label)
     path = Path(label)
     if not path.is_dir():
+        if label.startswith(("/", ".", "~")) or label.count("/") > 1:  # a hub id is at most owner/name
+            raise FileNotFoundError(f"policy {label}: no such folder (a local path; a Hugging Face hub name "
+                                    "looks like owner/name)")
         return PolicySpec(label, "hf", label)  # the embedded default or a hub name: models.py explains failures
     record = training_record(path)
     if (path / "model.pt").is_file() and (path / "state.json").is_file():
