@@ -25,7 +25,7 @@ from pathlib import Path
 
 from reasongym.cli import ConfigError, parse_cli, run_cli
 from reasongym.evaluation.metrics import compare, estimate, mcnemar_p
-from reasongym.verifiers.preferences import load_rankings, split_rankings
+from reasongym.verifiers.preferences import PreferenceDataError, load_rankings, split_rankings
 
 
 @dataclass
@@ -199,11 +199,31 @@ def main(argv: list[str] | None = None):
                           f"(got {argv[0] if argv else 'nothing'!r}); e.g. python -m reasongym.reward train data=...")
     command, rest = argv[0], argv[1:]
     cfg = parse_cli(COMMANDS[command], rest, prog=f"reasongym.reward {command}")
-    if command == "train":
-        from reasongym.reward_train import train
+    try:
+        if command == "train":
+            from reasongym.reward_train import train
 
-        return train(cfg)
-    return evaluate_rm(cfg)
+            check_train_config(cfg)
+            return train(cfg)
+        return evaluate_rm(cfg)
+    except (PreferenceDataError, FileNotFoundError) as exc:  # one clear line, no traceback
+        raise ConfigError(str(exc)) from exc
+
+
+def check_train_config(cfg: RewardTrainConfig) -> None:
+    """Fail before loading any model: the choices and the data file of a training run."""
+    from reasongym.verifiers.reward_model import TRAINABLE
+
+    if cfg.resume:
+        return
+    if not cfg.data:
+        raise ConfigError("train needs data=<JSONL(.gz) of pairs or rankings>")
+    if not Path(cfg.data).exists():
+        raise ConfigError(f"data={cfg.data}: no such file")
+    for key, value, allowed in (("trainable", cfg.trainable, TRAINABLE), ("loss", cfg.loss, ("pairs", "plackett-luce")),
+                                ("schedule", cfg.schedule, ("constant", "linear", "cosine"))):
+        if value not in allowed:
+            raise ConfigError(f"{key}={value!r}: use one of {', '.join(allowed)}")
 
 
 if __name__ == "__main__":

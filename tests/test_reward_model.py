@@ -157,3 +157,12 @@ def test_two_processes_follow_the_same_curve_as_one(tiny_model_dir, tmp_path):
     assert [r["step"] for r in one] == [r["step"] for r in two]
     for a, b in zip(one, two):
         assert a.get("loss", a.get("heldout_loss")) == pytest.approx(b.get("loss", b.get("heldout_loss")), abs=1e-4)
+
+
+def test_a_bad_row_is_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "p", "responses": ["a", "b"]}\n{"chosen": "x"}\n')
+    res = subprocess.run([sys.executable, "-m", "reasongym.reward", "train", f"data={bad}", "base=/nowhere"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "bad.jsonl:2: missing field 'rejected'" in res.stderr
