@@ -158,3 +158,13 @@ def test_bf16_lora_keeps_a_bf16_base_and_fp32_adapter_and_trains(tiny_model_dir)
     assert stats["grad_norm"] > 0
     assert any(not torch.equal(before[n], p) for n, p in pol.model.named_parameters() if p.requires_grad)
     assert len(pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=4))[0].token_ids) >= 1
+
+
+def test_sampling_follows_the_distribution():
+    from reasongym.agents.sampler import Sampler
+
+    logits = torch.log(torch.tensor([[0.5, 0.0, 0.3, 0.2]])).repeat(20000, 1)
+    draws = Sampler._choose(logits, 1.0, 1.0)
+    freq = torch.bincount(draws, minlength=4).float() / len(draws)
+    assert freq[1] == 0  # zero-probability tokens are never drawn
+    assert torch.allclose(freq, torch.tensor([0.5, 0.0, 0.3, 0.2]), atol=0.02)

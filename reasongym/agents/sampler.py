@@ -66,7 +66,7 @@ class Sampler:
             for name, p in model.named_parameters():
                 target[name].copy_(p)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(self, prompts: list[list[int]], *, temperature: float, top_p: float,
                max_new_tokens: int) -> list[list[int]]:
         """New token ids for each prompt (ending with an EOS id when one was sampled)."""
@@ -122,4 +122,7 @@ class Sampler:
             outside = sorted_p.cumsum(-1) - sorted_p > top_p  # keep the smallest set reaching top_p
             sorted_p = sorted_p.masked_fill(outside, 0.0)
             probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
-        return torch.multinomial(probs, 1).squeeze(1)
+        # inverse-CDF draw: one uniform per row (torch.multinomial costs ~8x more over a 49k vocabulary)
+        cdf = probs.cumsum(-1)
+        u = torch.rand(cdf.shape[0], 1, device=cdf.device, dtype=cdf.dtype) * cdf[:, -1:]
+        return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp(max=probs.shape[-1] - 1)
