@@ -38,7 +38,7 @@ def run_ours(steps: int) -> dict:
     folder = main(["env=math", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
                    f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
                    f"agent.lr={LR}", "agent.beta=0", "eval_every=0", "save_every=1000", "plots=false",
-                   f"run_dir={tempfile.mkdtemp()}", "agent.micro_batch_size=16"])
+                   f"run_dir={tempfile.mkdtemp()}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
     times = [r["step_time"] for r in rows]
     tokens = [r["completion_len"] * PROMPTS * GROUP for r in rows]

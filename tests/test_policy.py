@@ -168,3 +168,15 @@ def test_sampling_follows_the_distribution():
     freq = torch.bincount(draws, minlength=4).float() / len(draws)
     assert freq[1] == 0  # zero-probability tokens are never drawn
     assert torch.allclose(freq, torch.tensor([0.5, 0.0, 0.3, 0.2]), atol=0.02)
+
+
+def test_logprobs_on_target_positions_only(policy):
+    prompt = policy.encode_chat(MSG) + [10, 11, 12, 13]
+    ids = torch.tensor([prompt])
+    attn = torch.ones_like(ids)
+    targets = torch.zeros(1, len(prompt) - 1)
+    targets[0, -4:] = 1
+    full, _ = TokenLogProbs(policy.model)(ids, attn)
+    some, _ = TokenLogProbs(policy.model, chunk=3)(ids, attn, targets)
+    assert torch.allclose(some[0, -4:], full[0, -4:], atol=1e-5)
+    assert torch.count_nonzero(some[0, :-4]) == 0

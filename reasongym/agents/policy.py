@@ -44,32 +44,46 @@ def causal_lm(model: nn.Module) -> nn.Module:
 
 
 class TokenLogProbs(nn.Module):
-    """forward(input_ids, attention_mask) -> (logprobs, entropy), both (B, T-1): log p(x_t | x_<t).
+    """forward(input_ids, attention_mask, targets=None) -> (logprobs, entropy), (B, T-1): log p(x_t | x_<t).
 
+    `targets` (B, T-1), optional: only those positions are scored (the sampled tokens); the rest are 0.
+    Skipping prompt positions saves a third of the output-head work. The head runs over at most `chunk`
+    positions at a time; when there are several chunks each is checkpointed (recomputed in backward) so
+    that only one chunk's logits are alive at once.
     A module of its own so accelerate/DDP can wrap it and synchronise gradients as usual.
     """
 
-    def __init__(self, model: nn.Module, chunk: int = 256):
+    def __init__(self, model: nn.Module, chunk: int = 1024):
         super().__init__()
         self.model, self.chunk = model, chunk
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                targets: torch.Tensor | None = None):
         lm = causal_lm(self.model)
         hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        hidden, targets = hidden[:, :-1], input_ids[:, 1:]  # (B, T-1, H), (B, T-1)
-        head = lm.get_output_embeddings()
         B, T, H = hidden.shape
-        flat_h, flat_t = hidden.reshape(B * T, H), targets.reshape(B * T)
+        flat_h = hidden[:, :-1].reshape(B * (T - 1), H)  # position t predicts token t+1
+        flat_t = input_ids[:, 1:].reshape(B * (T - 1))
+        where = targets.reshape(-1).nonzero().squeeze(1) if targets is not None else None
+        if where is not None:
+            flat_h, flat_t = flat_h[where], flat_t[where]
+        head, n = lm.get_output_embeddings(), flat_h.shape[0]
         logps, ents = [], []
-        for i in range(0, B * T, self.chunk):
+        for i in range(0, n, self.chunk):
             h, t = flat_h[i:i + self.chunk], flat_t[i:i + self.chunk]
-            if torch.is_grad_enabled():
+            if torch.is_grad_enabled() and n > self.chunk:
                 lp, ent = checkpoint(_head_logprobs, head, h, t, use_reentrant=False)
             else:
                 lp, ent = _head_logprobs(head, h, t)
             logps.append(lp)
             ents.append(ent)
-        return torch.cat(logps).view(B, T), torch.cat(ents).view(B, T)
+        logp = torch.cat(logps) if logps else flat_h.new_zeros(0, dtype=torch.float32)
+        ent = torch.cat(ents) if ents else logp.detach()
+        if where is None:
+            return logp.view(B, T - 1), ent.view(B, T - 1)
+        out_lp = torch.zeros(B * (T - 1), dtype=logp.dtype, device=logp.device).index_put((where,), logp)
+        out_ent = torch.zeros(B * (T - 1), dtype=ent.dtype, device=ent.device).index_put((where,), ent)
+        return out_lp.view(B, T - 1), out_ent.view(B, T - 1)
 
 
 def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor):
@@ -109,6 +123,10 @@ class HFPolicy:
         for p in model.parameters():  # adapters train in fp32 whatever the base is stored in
             if p.requires_grad and p.dtype != torch.float32:
                 p.data = p.data.float()
+        if precision == "bf16":  # under autocast, peft's cast of activations to the fp32 adapter is a waste
+            for module in model.modules():
+                if hasattr(module, "cast_input_dtype_enabled"):
+                    module.cast_input_dtype_enabled = False
         return cls(model.to(device), tokenizer, name=resolve_model(name), device=device, precision=precision)
 
     def _eos_ids(self) -> list[int]:

@@ -96,14 +96,14 @@ class Learner:
         out = []
         inner = self.acc.unwrap_model(self.module)
         for chunk in self._chunks(rows):
-            ids, attn, _ = self._tensors(chunk)
+            ids, attn, mask = self._tensors(chunk)
             if reference and self.ref is not None:
                 ctx, module = nullcontext(), self.ref
             else:
                 ctx = self.policy.model.disable_adapter() if reference else nullcontext()
                 module = inner
             with ctx, autocast(self.acc.device, self.policy.precision):
-                out.append(module(ids, attn)[0].float())
+                out.append(module(ids, attn, mask)[0].float())
         return out
 
     # -- the two objectives ------------------------------------------------------------------------
@@ -156,7 +156,7 @@ class Learner:
             sync = k == len(chunks) - 1
             with (nullcontext() if sync else self.acc.no_sync(self.module)):
                 with autocast(self.acc.device, self.policy.precision):
-                    logp, ent = self.module(ids, attn)
+                    logp, ent = self.module(ids, attn, mask)
                 loss, stats = loss_fn(k, logp.float(), ent, mask)
                 self.acc.backward(loss * self.acc.num_processes)
             for key, v in stats.items():
