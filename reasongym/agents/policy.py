@@ -69,7 +69,7 @@ class TokenLogProbs(nn.Module):
             flat_h, flat_t = flat_h[where], flat_t[where]
         head, n = lm.get_output_embeddings(), flat_h.shape[0]
         logps, ents = [], []
-        for i in range(0, n, self.chunk):
+        for i in range(0, max(n, 1), self.chunk):  # n == 0 still runs once: the graph stays connected
             h, t = flat_h[i:i + self.chunk], flat_t[i:i + self.chunk]
             if torch.is_grad_enabled() and n > self.chunk:
                 lp, ent = checkpoint(_head_logprobs, head, h, t, use_reentrant=False)
@@ -77,8 +77,7 @@ class TokenLogProbs(nn.Module):
                 lp, ent = _head_logprobs(head, h, t)
             logps.append(lp)
             ents.append(ent)
-        logp = torch.cat(logps) if logps else flat_h.new_zeros(0, dtype=torch.float32)
-        ent = torch.cat(ents) if ents else logp.detach()
+        logp, ent = torch.cat(logps), torch.cat(ents)
         if where is None:
             return logp.view(B, T - 1), ent.view(B, T - 1)
         out_lp = torch.zeros(B * (T - 1), dtype=logp.dtype, device=logp.device).index_put((where,), logp)

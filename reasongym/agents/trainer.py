@@ -83,19 +83,26 @@ class Learner:
         dev = self.acc.device
         return ids.to(dev), attn.to(dev), target[:, 1:].to(dev)
 
-    def _chunks(self, rows: list[Row]) -> list[list[Row]]:
-        return [rows[i:i + self.micro] for i in range(0, len(rows), self.micro)]
+    def _chunks(self, rows: list[Row], at_least: int = 0) -> list[list[Row]]:
+        """Micro-batches; padded with empty rows (mask 0: no gradient) up to `at_least` so that every
+        process runs the same number of backward passes (DDP synchronises on each)."""
+        chunks = [rows[i:i + self.micro] for i in range(0, len(rows), self.micro)]
+        while len(chunks) < at_least:
+            chunks.append([Row([self.policy.tokenizer.pad_token_id] * 2, [0, 0], 0.0, -1, 0)])
+        return chunks
 
-    def _global(self, value: float) -> float:
+    def _global(self, value: float, op: str = "sum") -> float:
+        if self.acc.num_processes == 1:
+            return value
         t = torch.tensor([value], dtype=torch.float64, device=self.acc.device)
-        return float(self.acc.reduce(t, reduction="sum").item()) if self.acc.num_processes > 1 else value
+        return float(self.acc.gather(t).max()) if op == "max" else float(self.acc.reduce(t, reduction="sum"))
 
     @torch.no_grad()
-    def logprobs(self, rows: list[Row], reference: bool = False) -> list[torch.Tensor]:
+    def logprobs(self, chunks: list[list[Row]], reference: bool = False) -> list[torch.Tensor]:
         """Per-micro-batch (B, T-1) log-probs without gradients (old policy, or the reference)."""
         out = []
         inner = self.acc.unwrap_model(self.module)
-        for chunk in self._chunks(rows):
+        for chunk in chunks:
             ids, attn, mask = self._tensors(chunk)
             if reference and self.ref is not None:
                 ctx, module = nullcontext(), self.ref
@@ -115,42 +122,54 @@ class Learner:
             nll = -(logp * mask).sum() / max(n_tokens, 1.0)
             return nll, {"nll": float(nll) * n_tokens, "tokens": float(mask.sum())}
 
-        stats = self._accumulate(rows, loss_fn)
+        chunks = self._chunks(rows, at_least=int(self._global(-(-len(rows) // self.micro), "max")))
+        stats = self._accumulate(chunks, loss_fn)
         finish = self._finish()
         self.scheduler.step()
         return {"loss": stats["nll"] / max(n_tokens, 1), **finish}
 
     def grpo_step(self, rows: list[Row], advantages: list[float], mu: int = 1) -> dict[str, float]:
-        """mu optimisation passes of the clipped GRPO loss over this process's rows."""
+        """mu optimisation passes of the clipped GRPO loss over this process's rows.
+
+        The loss is normalised by the token (or sequence) count of all rows of the step. With beta=0, rows
+        whose advantage is exactly 0 (all of a zero-variance group) have exactly zero gradient, so they
+        are not run at all; a step where no row has signal leaves the weights unchanged.
+        """
         n_tokens = self._global(sum(sum(r.mask) for r in rows))
         n_seqs = self._global(len(rows))
-        adv = torch.tensor(advantages, dtype=torch.float32, device=self.acc.device)
-        ref = self.logprobs(rows, reference=True) if self.loss_cfg.beta > 0 else None
-        old = self.logprobs(rows) if mu > 1 else None
-        totals: dict[str, float] = {}
+        keep = [i for i, a in enumerate(advantages) if a != 0 or self.loss_cfg.beta > 0]
+        n_chunks = int(self._global(-(-len(keep) // self.micro), "max"))
+        if n_chunks == 0:
+            self.scheduler.step()
+            return {"clip_frac": 0.0, "kl": 0.0, "ratio": 1.0, "entropy": 0.0, "grad_norm": 0.0,
+                    "lr": self.scheduler.get_last_lr()[0], "tokens": n_tokens, "trained_tokens": 0.0}
+        chunks = self._chunks([rows[i] for i in keep], at_least=n_chunks)
+        live = [advantages[i] for i in keep]
+        adv = [torch.tensor((live[k * self.micro:(k + 1) * self.micro] + [0.0] * len(c))[:len(c)],
+                            dtype=torch.float32, device=self.acc.device) for k, c in enumerate(chunks)]
+        ref = self.logprobs(chunks, reference=True) if self.loss_cfg.beta > 0 else None
+        old = self.logprobs(chunks) if mu > 1 else None
         for _ in range(mu):
 
             def loss_fn(k, logp, ent, mask):
-                start = k * self.micro
                 old_k = old[k] if old is not None else logp.detach()
-                loss, stats = policy_loss(logp, old_k, adv[start:start + len(mask)], mask, self.loss_cfg,
+                loss, stats = policy_loss(logp, old_k, adv[k], mask, self.loss_cfg,
                                           ref_logp=ref[k] if ref is not None else None,
                                           n_tokens=n_tokens, n_seqs=n_seqs)
                 stats["entropy"] = float((ent * mask).sum())
                 return loss, stats
 
-            stats = self._accumulate(rows, loss_fn)
+            stats = self._accumulate(chunks, loss_fn)
             finish = self._finish()
         self.scheduler.step()
-        for key in ("clip_frac", "kl", "ratio", "entropy"):
-            totals[key] = self._global(stats[key]) / max(n_tokens, 1)
-        return {**totals, **finish, "tokens": n_tokens}
+        trained = self._global(stats["tokens"])
+        totals = {key: self._global(stats[key]) / max(trained, 1) for key in ("clip_frac", "kl", "ratio", "entropy")}
+        return {**totals, **finish, "tokens": n_tokens, "trained_tokens": trained}
 
-    def _accumulate(self, rows: list[Row], loss_fn) -> dict[str, float]:
+    def _accumulate(self, chunks: list[list[Row]], loss_fn) -> dict[str, float]:
         """Forward/backward every micro-batch; gradients synchronise on the last one only."""
         self.optimizer.zero_grad(set_to_none=True)
         sums: dict[str, float] = {}
-        chunks = self._chunks(rows)
         for k, chunk in enumerate(chunks):
             ids, attn, mask = self._tensors(chunk)
             sync = k == len(chunks) - 1
