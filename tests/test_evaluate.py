@@ -167,6 +167,19 @@ def test_policy_entries_resolve_run_folders_and_trainer_checkpoints(tmp_path, ti
         parse_policy(str(run))
 
 
+def test_a_lora_adapter_folder_evaluates_over_its_base(tmp_path, tiny_model_dir):
+    from reasongym.agents.policy import HFPolicy
+
+    run = write_run(tmp_path, tiny_model_dir, [])
+    shutil.rmtree(run / "final")
+    HFPolicy.load(str(tiny_model_dir), lora_r=4, precision="fp32").save(str(run / "final"))
+    adapter = run / "final" / "adapter"
+    assert (adapter / "adapter_config.json").exists()
+    res = evaluate(tmp_path, f"policy={adapter}", "env=math-heldout", "limit=2", "samples=0", "max_new_tokens=3")
+    assert res["results"][str(adapter)]["math-heldout"]["n_tasks"] == 2
+    assert res["policies"][str(adapter)]["training_record"] == str(run / "train_tasks.jsonl")
+
+
 def test_clean_training_record_passes_and_extra_records_apply_to_any_policy(tmp_path):
     train = load_suite("math", limit=40).tasks
     record = tmp_path / "train_tasks.jsonl"
