@@ -11,7 +11,9 @@ replies to the same prompt: the environments reset with the same task (`reset(op
 GRPO does). Each reset joins the task's open group; a step waits until every member of its group has
 stepped, then the group is scored in one batch. The steps of a group must therefore run concurrently (as
 in `collect`, for groups of up to 16); a group that waits `timeout_s` without a new reply raises an error
-that says so. A group of one gets 0.
+that says so. Scores are rounded to 4 decimals: the requests a reply happens to share a forward pass with
+(thread timing) move the last bits of a float, and rounding keeps that from changing the reward in all
+but rare cases, so two runs with one seed stay identical for many steps (not bit-for-bit forever). A group of one gets 0.
 
     scorer = SharedScorer.get("runs/rm-001/final")
     scorer.score(prompt_messages, "the reply")                 # -> raw score (float)
@@ -30,6 +32,7 @@ from pathlib import Path
 from reasongym.core import Messages
 
 NORMALIZE = ("none", "dataset", "group")
+DECIMALS = 4  # which requests share a forward pass moves the last float bits; rounding hides most of it
 
 
 @dataclass
@@ -125,7 +128,7 @@ class SharedScorer:
         if req.error is not None:
             raise RuntimeError(f"scoring with the reward model {self.folder} failed: {req.error}") from req.error
         assert req.value is not None
-        return req.value
+        return round(req.value, DECIMALS)
 
     # -- groups (normalize="group") ------------------------------------------------------------------
     def join(self, env_key: int, task_id: str) -> None:
@@ -182,7 +185,7 @@ class SharedScorer:
                     self._cond.notify_all()
                 raise
             with self._cond:
-                group.scores = dict(zip(keys, values))
+                group.scores = {k: round(v, DECIMALS) for k, v in zip(keys, values)}
                 self._cond.notify_all()
         if group.error is not None:
             raise RuntimeError(f"scoring a group with the reward model {self.folder} failed: {group.error}")
