@@ -145,7 +145,7 @@ class Detector:
     def _track_best(self, step: int, healthy: bool) -> None:
         key = self.best_by()
         value = self._mean(key, self.rows[-self.cfg.window:])
-        if healthy and value is not None and (self.best is None or value > self.best[1]):
+        if healthy and value is not None and (self.best is None or value >= self.best[1]):  # ties: the later
             self.best = (step, value)
 
     def _finish(self, v: Verdict) -> Verdict:

@@ -37,9 +37,9 @@ def plot_guard(rows: list[dict], path: Path, info: dict, title: str = "reward-ha
         for s in flagged:
             ax.axvspan(s - 0.5, s + 0.5, color="orange", alpha=0.15, lw=0)
         if info.get("best_step") is not None:
-            ax.axvline(info["best_step"], color="green", ls="--", lw=1.2, label=f"kept: step {info['best_step']}")
+            ax.axvline(info["best_step"], color="green", ls="--", lw=1.2, label=f"best/ kept: step {info['best_step']}")
         if info.get("stop_step") is not None:
-            ax.axvline(info["stop_step"], color="red", lw=1.5, label=f"stopped: step {info['stop_step']}")
+            ax.axvline(info["stop_step"], color="red", lw=1.5, label=f"guard stop: step {info['stop_step']}")
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
