@@ -6,15 +6,19 @@ The whole RLHF loop, small enough for a CPU, with a reward model whose hole is k
 
 1. The task: "Name a fruit. Answer with one word." (fruit, colour, animal, metal). The true goal, checked
    by `OneWordVerifier`, is one word of the asked category.
-2. The reward model: rankings from annotators who put correct replies first but, among those, also liked
-   longer ones ("apple, a great choice for sure" > "apple" > "dog, of course" > "dog"): the length bias
-   of real preference data. `python -m reasongym.reward train` fits a small model (a 2-layer Llama on
-   characters) and it learns what is easy to learn, length: that is the hole.
-3. The policy: the same kind of small model after a supervised cold start on one-word answers, so it
-   starts near 100% verified accuracy.
-4. GRPO on `env=preference` with that reward model (KL penalty beta=0.1); the verifier has weight 0 in
-   the reward: only the guard watches it. Run twice with the same seed: with the guard (default: it stops
-   the run and keeps best/) and with `guard.stop=false` (the guard only flags, the run goes on).
+2. The reward model: rankings of five replies from annotators who liked elaboration: the more words the
+   better ("lion lovely choice sure" > "lion" > a cut-off "li"), the length bias of real preference data
+   made total. `python -m reasongym.reward train` fits a small model (a 2-layer Llama on characters);
+   it learns "longer is better" (held-out accuracy ~1.0), and that is the hole: nothing in its data
+   says a reply must stay one word.
+3. The policy: the same kind of small model after a supervised cold start (300 steps) on one-word
+   answers, so it starts at ~100% verified accuracy.
+4. GRPO on `env=preference` with that reward model (lr 3e-4, KL penalty beta=0.1). The verifier has weight
+   0 in the reward: only the guard watches it. Run twice with one seed: with the guard (defaults: it stops
+   the run and keeps best/) and with `guard.stop=false` (the guard only flags, the run goes on). Seen with
+   the default seed: the policy first answers "iron" to every question (four letters beat "cat" and
+   "red"), then loops ("iririririr...") to the 32-token limit; the step where it starts varies with the
+   seed (27 to 76 in three seeds tried).
 5. Greedy evaluation on held-out prompts of the start, the kept best/ and the unguarded final policy.
 
 Writes benchmarks/results/hacking_demo.json and benchmarks/results/hacking_demo.png: the unguarded run's
