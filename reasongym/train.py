@@ -155,7 +155,7 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
         rewards = torch.tensor([r.reward for r in rollouts]).view(len(tasks), a.group_size)  # (N, G)
         adv = group_advantages(rewards, scale=a.scale_rewards).flatten().tolist()
         rows = to_rows(rollouts, policy, a.group_size)
-        watch = guard.measure(step, rollouts, rows)  # signals the reward cannot game, before the update
+        watch = guard.measure(rollouts, rows)  # signals the reward cannot game, before the update
         stats = learner.grpo_step(rows, adv, mu=a.mu)
         every = gather_object([(r.reward, r.correct, len(r.turns[-1].completion.token_ids or []),
                                 r.turns[-1].completion.finish_reason == "length") for r in rollouts])

@@ -57,7 +57,7 @@ class Guard:
             self.judge = RewardModel.load(cfg.judge, device=acc.device, precision=policy.precision)
 
     # -- per step ----------------------------------------------------------------------------------
-    def measure(self, step: int, rollouts, rows) -> dict:
+    def measure(self, rollouts, rows) -> dict:
         """Signals of this step's rollouts (all processes), and a snapshot of the weights that made them."""
         if not self.on:
             return {}
