@@ -9,7 +9,17 @@ It does not import torch: environments and verifiers stay light; the agents impo
 """
 
 from reasongym import envs as _envs  # noqa: F401  - registers the built-in ids
-from reasongym.core import Completion, Messages, Policy, Rollout, SamplingParams, Task, Turn, Verdict, Verifier
+from reasongym.core import (
+    Completion,
+    Messages,
+    Policy,
+    Rollout,
+    SamplingParams,
+    Task,
+    Turn,
+    Verdict,
+    Verifier,
+)
 from reasongym.registry import load_plugins, make, register, resolve
 
 load_plugins()

@@ -120,7 +120,7 @@ class Learner:
 
         def loss_fn(k, logp, ent, mask):
             nll = -(logp * mask).sum() / max(n_tokens, 1.0)
-            return nll, {"nll": float(nll) * n_tokens, "tokens": float(mask.sum())}
+            return nll, {"nll": float(nll.detach()) * n_tokens, "tokens": float(mask.sum())}
 
         chunks = self._chunks(rows, at_least=int(self._global(-(-len(rows) // self.micro), "max")))
         stats = self._accumulate(chunks, loss_fn)
