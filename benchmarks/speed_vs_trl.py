@@ -6,7 +6,10 @@
 
 Both sides train the embedded default SmolLM2-135M-Instruct with a LoRA adapter (r=16 on all linear
 layers) on reasongym/Math-v0 tasks, 4 prompts x 8 samples x up to 128 new tokens per step, beta=0 (TRL's
-default), one optimisation pass, the reasongym math verifier as the reward. Each side runs in its own
+default), one optimisation pass, the reasongym math verifier as the reward. Both start from the same
+cold-start checkpoint (`python -m reasongym.sft env=math`, made first, or --model): from the bare base
+policy every reward is 0, and a trainer that skips zero-advantage rows (ours does) would be timed on
+sampling alone. Each side runs in its own
 child process of this one (one process tree, one after the other so they do not share the cores) and
 reports seconds per step (median after the first, warm-up, step), generated tokens per second and its
 peak RSS. Results print as a table and go to --out as JSON.
@@ -31,11 +34,11 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
 
 
-def run_ours(steps: int) -> dict:
+def run_ours(steps: int, model: str) -> dict:
     from reasongym.runlog import read_jsonl
     from reasongym.train import main
 
-    folder = main(["env=math", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
+    folder = main(["env=math", f"model={model}", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
                    f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
                    f"agent.lr={LR}", "agent.beta=0", "eval_every=0", "save_every=1000", "plots=false",
                    f"run_dir={tempfile.mkdtemp()}"])
@@ -45,7 +48,7 @@ def run_ours(steps: int) -> dict:
     return {"step_times": times, "tokens": tokens, "gen_times": [r["gen_time"] for r in rows]}
 
 
-def run_trl(steps: int) -> dict:
+def run_trl(steps: int, model: str) -> dict:
     import numpy as np
     from datasets import Dataset
     from peft import LoraConfig
@@ -66,7 +69,7 @@ def run_trl(steps: int) -> dict:
         texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
         return [verifier.verify(by_answer[a], text).reward for a, text in zip(answer, texts)]
 
-    path = resolve_model("smollm2")
+    path = resolve_model(model)
     model = AutoModelForCausalLM.from_pretrained(path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     cfg = GRPOConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=PROMPTS * GROUP,
@@ -108,17 +111,23 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--which", default="ours,trl")
     ap.add_argument("--out", default="benchmarks/results/speed_vs_trl.json")
+    ap.add_argument("--model", default="", help="policy both sides start from (default: a fresh cold start)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        res = (run_ours if args.child == "ours" else run_trl)(args.steps)
+        res = (run_ours if args.child == "ours" else run_trl)(args.steps, args.model)
         res["peak_rss_gb"] = peak_rss_gb()
         print("RESULT " + json.dumps(res))
         return
+    if not args.model:
+        from reasongym.sft import main as sft
+
+        args.model = str(sft(["env=math", "plots=false", f"run_dir={tempfile.mkdtemp()}"]) / "final")
     results = []
     for side in args.which.split(","):
         print(f"--- {side}: {args.steps} steps of {PROMPTS} prompts x {GROUP} samples x {NEW_TOKENS} tokens")
-        proc = subprocess.run([sys.executable, __file__, "--child", side, "--steps", str(args.steps)],
+        proc = subprocess.run([sys.executable, __file__, "--child", side, "--steps", str(args.steps),
+                               "--model", args.model],
                               capture_output=True, text=True)
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
         if proc.returncode != 0 or line is None:
