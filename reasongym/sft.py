@@ -1,4 +1,4 @@
-"""`python -m reasongym.sft env=math sft.steps=20`: the supervised cold start on its own.
+"""`python -m reasongym.sft env=math sft.steps=8`: the supervised cold start on its own.
 
 Fine-tunes a policy on the environment's worked solutions (`task.meta["solution"]`, written by the
 procedural generators) and saves it in Hugging Face format under runs/<name>/final, ready for
