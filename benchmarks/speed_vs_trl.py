@@ -31,7 +31,12 @@ PROMPTS, GROUP, NEW_TOKENS, LORA_R, LR = 4, 8, 128, 16, 1e-4
 
 
 def peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
+    """This process's peak resident set (VmHWM). Not getrusage's ru_maxrss: Linux carries that across
+    exec, so a child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def run_ours(steps: int, model: str) -> dict:
