@@ -23,6 +23,8 @@ KWARGS: dict[str, dict] = {
     "reasongym/GSM8K-v0": {"path": str(DATA / "gsm8k_test.jsonl")},
     "reasongym/MATH500-v0": {"path": str(DATA / "math500_test.jsonl")},
     "reasongym/MathFile-v0": {"path": str(DATA / "math500_test.jsonl"), "fields": "math"},
+    "reasongym/HumanEval-v0": {"path": str(DATA / "HumanEval.jsonl.gz")},
+    "reasongym/MBPP-v0": {"path": str(DATA / "mbpp.jsonl")},
     "reasongym/Preference-v0": preference_env_kwargs(),  # a tiny untrained reward model and a prompt file
 }
 BUILT_IN = sorted(env_id for env_id, info in ENVS.items() if info.source == "reasongym")
