@@ -6,10 +6,10 @@ machine load hits both alike; serial per-run time is the median, parallel per-ru
 Both sides run the same small program (read a number from stdin, print a sum) with the same interpreter
 and flags (`python -I -S`), stdin/stdout/stderr through pipes: "bare" is `subprocess.run`, "sandbox" is
 `run_program` (bwrap namespaces + boot with rlimits and the uid drop + the parent's watchdog). Optionally
-also HumanEval canonical solutions through the code verifier (two sandboxes per problem).
+also HumanEval canonical solutions and MBPP reference code through the code verifier.
 
     python benchmarks/sandbox.py                     # 200 runs each, serial and parallel
-    python benchmarks/sandbox.py --runs 500 --workers 4 --humaneval --out runs/sandbox_bench.json
+    python benchmarks/sandbox.py --humaneval --mbpp --out benchmarks/results/sandbox.json
 """
 
 from __future__ import annotations
@@ -68,17 +68,19 @@ def measure_pair(runs: int, workers: int, chunk: int) -> dict[str, dict]:
     return out
 
 
-def humaneval_rate(limit: int | None) -> dict:
-    from reasongym.envs.code_loaders import load_humaneval
+def reference_rate(name: str, limit: int | None = None) -> dict:
+    """Reference solutions of a benchmark file through the code verifier: all should pass."""
+    from reasongym.envs.code_loaders import load_humaneval, load_mbpp
     from reasongym.verifiers.code import CodeVerifier
 
-    tasks = list(load_humaneval(limit=limit))
+    tasks = list(load_humaneval(limit=limit) if name == "humaneval" else load_mbpp(split="all", limit=limit))
     verifier = CodeVerifier()
     t0 = time.perf_counter()
     verdicts = verifier.verify_batch(tasks, [t.meta["solution"] for t in tasks])
     total = time.perf_counter() - t0
     return {"problems": len(tasks), "passed": sum(v.correct for v in verdicts), "seconds": total,
-            "problems_per_s": len(tasks) / total, "workers": verifier.max_workers}
+            "problems_per_s": len(tasks) / total, "workers": verifier.max_workers,
+            "failed": [t.id for t, v in zip(tasks, verdicts) if not v.correct]}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="threads for the parallel rows")
     ap.add_argument("--humaneval", action="store_true", help="also time HumanEval canonical solutions")
+    ap.add_argument("--mbpp", action="store_true", help="also run MBPP's reference code (all 974 rows)")
     ap.add_argument("--out", type=Path, help="write the numbers as JSON here too")
     args = ap.parse_args(argv)
 
@@ -96,8 +99,9 @@ def main(argv: list[str] | None = None) -> dict:
         results[mode] = {"workers": workers, "bare": bare, "sandbox": box,
                          "ratio": box["per_run_ms"] / bare["per_run_ms"],
                          "overhead_ms": box["per_run_ms"] - bare["per_run_ms"]}
-    if args.humaneval:
-        results["humaneval"] = humaneval_rate(None)
+    for name in ("humaneval", "mbpp"):
+        if getattr(args, name):
+            results[name] = reference_rate(name)
 
     table = Table(title=f"sandbox vs bare subprocess ({args.runs} runs each, {os.cpu_count()} CPUs, "
                         f"load {results['load_avg'][0]:.1f})")
@@ -110,10 +114,11 @@ def main(argv: list[str] | None = None) -> dict:
                       f"{r['sandbox']['exec_per_s']:.0f}")
     console = Console()
     console.print(table)
-    if "humaneval" in results:
-        h = results["humaneval"]
-        console.print(f"HumanEval canonical: {h['passed']}/{h['problems']} in {h['seconds']:.1f} s "
-                      f"({h['problems_per_s']:.1f} problems/s, {h['workers']} workers)")
+    for name in ("humaneval", "mbpp"):
+        if name in results:
+            h = results[name]
+            console.print(f"{name} reference solutions: {h['passed']}/{h['problems']} pass in {h['seconds']:.1f} s "
+                          f"({h['problems_per_s']:.1f} problems/s, {h['workers']} workers); failed: {h['failed']}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2))

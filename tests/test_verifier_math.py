@@ -214,3 +214,38 @@ def test_agreement_on_shared_cases():
             slow.append(r["pred"][:60])
     assert agree / len(rows) >= 0.97, f"agreement {agree}/{len(rows)}"
     assert not slow, f"cases over 2 s: {slow}"
+
+
+# The hack GRPO found on Math-v0 (copy the question into the box), as the policy wrote it, against the gold.
+RESTATED = [("The answer is \\boxed{58 - 21}.", "37"), ("\\boxed{x - 20 = -18}", "x = 2"),
+            ("\\boxed{7(x - 2)}", "7x - 14"), ("\\boxed{5/9 + 1/9}", "2/3"), ("\\boxed{10 × 8}", "80"),
+            ("\\boxed{-8x - 4x - 3 - 1}", "-12x - 4")]
+WORKED_OUT = [("\\boxed{37}", "37"), ("\\boxed{2}", "x = 2"), ("\\boxed{-14 + 7x}", "7x - 14"),
+              ("\\boxed{\\frac{2}{3}}", "2/3"), ("\\boxed{80.0}", "80"), ("\\boxed{-12*x - 4}", "-12x - 4"),
+              ("\\boxed{0.5}", "1/2"), ("\\boxed{\\{10, 2\\}}", "\\{2, 10\\}")]
+
+
+@pytest.mark.parametrize("pred, gold", RESTATED)
+def test_final_form_rejects_the_question_restated(pred, gold):
+    from reasongym.verifiers.math import check
+
+    assert check(pred, gold).equal  # plain equivalence is fooled: that is why final_form exists
+    result = check(pred, gold, final_form=True)
+    assert not result.equal and "not worked out" in result.reason
+
+
+@pytest.mark.parametrize("pred, gold", WORKED_OUT)
+def test_final_form_accepts_worked_out_answers_in_any_spelling(pred, gold):
+    from reasongym.verifiers.math import check
+
+    assert check(pred, gold, final_form=True).equal
+
+
+def test_the_procedural_environment_demands_final_form():
+    import gymnasium
+
+    env = gymnasium.make("reasongym/Math-v0", kinds=["arithmetic"])
+    _, info = env.reset(seed=3)
+    question = info["task"].prompt[-1]["content"].split("What is ")[1].split("?")[0]
+    _, reward, *_ , step_info = env.step(f"\\boxed{{{question}}}")
+    assert reward == 0.0 and "not worked out" in step_info["verdict"].info["reason"]

@@ -87,12 +87,18 @@ def math_feedback(task: Task, verdict: Verdict) -> str:
 
 
 class _MathTextEnv(TextEnv):
-    """A TextEnv with the math verifier and math feedback."""
+    """A TextEnv with the math verifier and math feedback.
+
+    final_form: the default verifier rejects equivalent answers that are not worked out (`58 - 21` for
+    37, the question restated): on where the gold answers are in simplest form (see verifiers/math_form).
+    """
+
+    final_form = False
 
     def __init__(self, tasks: TaskSet, *, max_turns: int = 1,
                  rewards: dict[str, float] | WeightedReward | None = None, turn_penalty: float = 0.0,
                  render_mode: str | None = None, verifier: Verifier | None = None):
-        super().__init__(tasks, verifier or MathVerifier(), max_turns=max_turns, rewards=rewards,
+        super().__init__(tasks, verifier or MathVerifier(final_form=self.final_form), max_turns=max_turns, rewards=rewards,
                          turn_penalty=turn_penalty, render_mode=render_mode)
 
     def feedback(self, task: Task, verdict: Verdict) -> str:
@@ -105,6 +111,8 @@ class MathEnv(_MathTextEnv):
     difficulty: 1..5.  split: "train" or "heldout" (disjoint by construction).  kinds: None for all, or a
     list of GENERATORS names.  rewards: weights of reward components, e.g. {"correct": 1, "format": 0.1}.
     """
+
+    final_form = True
 
     def __init__(self, difficulty: int = 1, split: str = "train", kinds: Sequence[str] | None = None, *,
                  max_turns: int = 1, rewards: dict[str, float] | None = None, turn_penalty: float = 0.0,
@@ -151,6 +159,7 @@ class GSM8KEnv(MathFileEnv):
     """GSM8K grade-school word problems (`#### answer` format). hf="openai/gsm8k" uses config "main"."""
 
     preset = "gsm8k"
+    final_form = True
     example = "a GSM8K-format JSONL file, e.g. grade_school_math/data/test.jsonl"
 
     def __init__(self, path: str | None = None, *, hf: str | None = None, hf_config: str | None = None,

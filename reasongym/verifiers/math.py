@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.verifiers.math_extract import extract_answer, extract_gold
+from reasongym.verifiers.math_form import final_form_problem
 from reasongym.verifiers.math_normalize import normalize, numbers_equal, parse_number
 from reasongym.verifiers.math_structure import max_depth, name_key, read_item, split_items
 from reasongym.verifiers.math_worker import default_pool
@@ -73,8 +74,11 @@ def same_numbers(ps: list, gs: list) -> bool:
     return all(any(numbers_equal(p, g) for g in gs) for p in ps) and all(any(numbers_equal(p, g) for p in ps) for g in gs)
 
 
-def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Check:
+def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S, final_form: bool = False) -> Check:
     """Extract the answer from `pred_text` and compare it with `gold`, within `timeout_s` seconds.
+
+    final_form: an equivalent answer still counts as wrong when it has more operations than the gold
+    (`\\boxed{58 - 21}` for 37): see `math_form`.
 
     Hostile text must not stop a training run: an error tripped while reading the text gives "not equal"
     with the error in `reason`. A misconfigured or broken worker pool still raises.
@@ -86,6 +90,9 @@ def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Ch
     if isinstance(prepared, Check):
         return prepared
     extracted, pred_norm, gold_norm = prepared
+    problem = final_form_problem(pred_norm, gold_norm) if final_form else None
+    if problem:
+        return Check(False, extracted, pred_norm, gold_norm, problem)
     reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
     if reply is None:
         return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")
@@ -154,13 +161,16 @@ class MathVerifier(Verifier):
     """Reward 1.0 when the completion's final answer is equivalent to `task.answer`, else 0.0.
 
     `verify_batch` runs the checks on a thread pool; the sympy work happens in worker processes.
+    final_form: reject equivalent answers that are not worked out (the question restated, `58 - 21` for
+    37); on for environments whose gold answers are in simplest form (see `math_form`).
     """
 
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_workers: int = 8):
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_workers: int = 8, final_form: bool = False):
         self.timeout_s = timeout_s
         self.max_workers = max_workers
+        self.final_form = final_form
 
     def verify(self, task: Task, completion: str) -> Verdict:
-        result = check(completion, gold_text(task.answer), self.timeout_s)
+        result = check(completion, gold_text(task.answer), self.timeout_s, self.final_form)
         info = {"extracted": result.extracted, "parsed": result.parsed, "gold": result.gold, "reason": result.reason}
         return Verdict(reward=1.0 if result.equal else 0.0, correct=result.equal, info=info)
