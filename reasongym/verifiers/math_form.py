@@ -36,11 +36,7 @@ def operations(text: str) -> int:
     s = _PRODUCT.sub("", s)
     for i, ch in enumerate(s):
         prev = s[i - 1] if i else ""
-        if ch in "+-" and prev in OPERAND_END and prev:
-            count += 1
-        elif ch in "/^":
-            count += 1
-        elif ch == "(" and prev in OPERAND_END and prev:
+        if ch in "/^" or (ch in "+-(" and prev in OPERAND_END):  # binary +/-, or a bracket after an operand
             count += 1
     return count
 
