@@ -219,7 +219,7 @@ def test_agreement_on_shared_cases():
 # The hack GRPO found on Math-v0 (copy the question into the box), as the policy wrote it, against the gold.
 RESTATED = [("The answer is \\boxed{58 - 21}.", "37"), ("\\boxed{x - 20 = -18}", "x = 2"),
             ("\\boxed{7(x - 2)}", "7x - 14"), ("\\boxed{5/9 + 1/9}", "2/3"), ("\\boxed{10 × 8}", "80"),
-            ("\\boxed{-8x - 4x - 3 - 1}", "-12x - 4")]
+            ("\\boxed{-8x - 4x - 3 - 1}", "-12x - 4"), ("\\boxed{74/2}", "37")]
 WORKED_OUT = [("\\boxed{37}", "37"), ("\\boxed{2}", "x = 2"), ("\\boxed{-14 + 7x}", "7x - 14"),
               ("\\boxed{\\frac{2}{3}}", "2/3"), ("\\boxed{80.0}", "80"), ("\\boxed{-12*x - 4}", "-12x - 4"),
               ("\\boxed{0.5}", "1/2"), ("\\boxed{\\{10, 2\\}}", "\\{2, 10\\}")]

@@ -84,22 +84,19 @@ def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S, final
     with the error in `reason`. A misconfigured or broken worker pool still raises.
     """
     try:
-        prepared = prepare(pred_text, gold)
+        prepared = prepare(pred_text, gold, final_form)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError, OverflowError) as e:
         return Check(False, None, None, str(gold)[:200], f"verifier error: {type(e).__name__}: {e}"[:300])
     if isinstance(prepared, Check):
         return prepared
     extracted, pred_norm, gold_norm = prepared
-    problem = final_form_problem(pred_norm, gold_norm) if final_form else None
-    if problem:
-        return Check(False, extracted, pred_norm, gold_norm, problem)
     reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
     if reply is None:
         return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")
     return Check(bool(reply["equal"]), extracted, reply["pred"], reply["gold"], reply["reason"])
 
 
-def prepare(pred_text: str, gold: str) -> Check | tuple[str, str, str]:
+def prepare(pred_text: str, gold: str, final_form: bool = False) -> Check | tuple[str, str, str]:
     """Extraction, normalisation and the caller-side checks: a final Check, or what to send to a worker."""
     extracted = extract_answer(pred_text)
     gold_norm = normalize(extract_gold(str(gold)))
@@ -108,6 +105,9 @@ def prepare(pred_text: str, gold: str) -> Check | tuple[str, str, str]:
     pred_norm = normalize(extracted)
     if max_depth(pred_norm) > MAX_NESTING:
         return Check(False, extracted, None, gold_norm, f"answer nested deeper than {MAX_NESTING} brackets")
+    problem = final_form_problem(pred_norm, gold_norm) if final_form else None
+    if problem:  # before the fast path too: `74/2` is a plain number, and not worked out either
+        return Check(False, extracted, pred_norm, gold_norm, problem)
     fast = fast_path(pred_norm, gold_norm)
     if fast is not None:
         return Check(fast.equal, extracted, fast.parsed, fast.gold, fast.reason)

@@ -45,6 +45,6 @@ def final_form_problem(pred_norm: str, gold_norm: str) -> str | None:
     """Why `pred_norm` is not in final form compared with `gold_norm`, or None when it is."""
     p, g = operations(pred_norm), operations(gold_norm)
     if p > g:
-        return (f"equivalent but not worked out: the answer still has {p} operation(s) where the gold "
+        return (f"not worked out: the answer still has {p} operation(s) where the gold "
                 f"has {g} (final_form=True)")
     return None
