@@ -98,7 +98,8 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
     # ---- stage 1: supervised cold start ----------------------------------------------------------
     if state["stage"] == "sft":
         learner = Learner(policy, acc, lr=cfg.sft.lr, total_steps=cfg.sft.steps,
-                          micro_batch_size=a.micro_batch_size, max_grad_norm=a.max_grad_norm)
+                          micro_batch_size=a.micro_batch_size, max_grad_norm=a.max_grad_norm,
+                          gradient_checkpointing=a.gradient_checkpointing)
         if last and _stage_of(last[-1]) == "sft":
             state = learner.load(last[-1])
         if state["stage"] == "sft":
@@ -132,7 +133,7 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo")) -> Path:
     # ---- stage 2: GRPO ---------------------------------------------------------------------------
     learner = Learner(policy, acc, lr=a.lr, total_steps=cfg.steps, warmup_steps=a.warmup_steps,
                       schedule=a.schedule, weight_decay=a.weight_decay, max_grad_norm=a.max_grad_norm,
-                      micro_batch_size=a.micro_batch_size,
+                      micro_batch_size=a.micro_batch_size, gradient_checkpointing=a.gradient_checkpointing,
                       loss=LossConfig(a.clip_low, a.clip_high, a.beta, a.loss_norm, a.max_new_tokens))
     if last and _stage_of(last[-1]) == "grpo":
         state = learner.load(last[-1], weights_only_model=_step_of(last[-1]) == 0)

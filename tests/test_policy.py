@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from reasongym.agents.policy import HFPolicy, TokenLogProbs
+from reasongym.agents.sampler import Sampler
 from reasongym.core import SamplingParams
 
 MSG = [{"role": "user", "content": "What is 2+2?"}]
@@ -117,7 +118,9 @@ def test_sampler_greedy_matches_hf_generate_and_batching_changes_nothing(tiny_mo
 
 
 def test_lora_sampling_copy_follows_the_adapter(tiny_model_dir):
+    # a sampling precision other than the weights' (here fp64 vs fp32) makes a synced copy
     pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+    pol._sampler = Sampler(pol.model, eos_ids=pol.eos_ids, pad_id=pol.tokenizer.pad_token_id, dtype=torch.float64)
     greedy = SamplingParams(temperature=0, max_new_tokens=10)
     first = pol.act([MSG], greedy)[0].token_ids
     with torch.no_grad():
@@ -128,6 +131,25 @@ def test_lora_sampling_copy_follows_the_adapter(tiny_model_dir):
     pol.mark_updated()
     after = pol.act([MSG], greedy)[0].token_ids
     assert after == _hf_greedy(pol.model, pol, MSG, 10) and after != first
+
+
+def test_fp32_lora_samples_with_the_adapter_merged_in_place_and_no_copy(tiny_model_dir):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+    greedy = SamplingParams(temperature=0, max_new_tokens=10)
+    first = pol.act([MSG], greedy)[0].token_ids
+    sampler = pol.sampler()
+    assert sampler.model is pol.model.get_base_model()  # no second set of weights
+    with torch.no_grad():
+        for n, p in pol.model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)
+    base = {n: p.clone() for n, p in pol.model.named_parameters() if "lora_" not in n}
+    after = pol.act([MSG], greedy)[0].token_ids  # no sync needed: the adapter itself is merged
+    assert after == _hf_greedy(pol.model, pol, MSG, 10) and after != first
+    for n, p in pol.model.named_parameters():  # unmerged again afterwards, up to rounding
+        if "lora_" not in n:
+            torch.testing.assert_close(p, base[n], rtol=0, atol=1e-6)
+    assert not any(getattr(m, "merged", False) for m in pol.model.modules())
 
 
 def test_top_p_keeps_the_nucleus_only():
@@ -180,3 +202,30 @@ def test_logprobs_on_target_positions_only(policy):
     some, _ = TokenLogProbs(policy.model, chunk=3)(ids, attn, targets)
     assert torch.allclose(some[0, -4:], full[0, -4:], atol=1e-5)
     assert torch.count_nonzero(some[0, :-4]) == 0
+
+
+def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny_model_dir):
+    from accelerate import Accelerator
+
+    from reasongym.agents.policy import causal_lm
+    from reasongym.agents.rollout import Row
+    from reasongym.agents.trainer import Learner
+
+    results = []
+    for ckpt in (False, True):
+        torch.manual_seed(0)
+        pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+        learner = Learner(pol, Accelerator(cpu=True), lr=1e-2, total_steps=1, gradient_checkpointing=ckpt)
+        calls = []
+        mlp = causal_lm(pol.model).get_decoder().layers[0].mlp  # inside the checkpointed layer
+        forward = mlp.forward  # (wrapped by hand: module hooks do not fire in the recompute)
+        mlp.forward = lambda *a, _f=forward, _c=calls, **k: _c.append(1) or _f(*a, **k)
+        prompt = pol.encode_chat(MSG)
+        rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], 0.0, 0, 3)] * 2
+        stats = learner.grpo_step(rows, [1.0, -0.5])
+        results.append((len(calls), stats["grad_norm"], learner.trainable_state()))
+    (plain_calls, plain_norm, plain_state), (ckpt_calls, ckpt_norm, ckpt_state) = results
+    assert (plain_calls, ckpt_calls) == (1, 2)  # the layer ran again in backward
+    assert ckpt_norm == pytest.approx(plain_norm, rel=1e-5)
+    for name, value in plain_state.items():
+        torch.testing.assert_close(ckpt_state[name], value)

@@ -60,7 +60,8 @@ class TokenLogProbs(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 targets: torch.Tensor | None = None):
         lm = causal_lm(self.model)
-        hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask,
+                                  use_cache=False).last_hidden_state  # no KV cache: nothing decodes next
         B, T, H = hidden.shape
         flat_h = hidden[:, :-1].reshape(B * (T - 1), H)  # position t predicts token t+1
         flat_t = input_ids[:, 1:].reshape(B * (T - 1))

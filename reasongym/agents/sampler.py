@@ -6,6 +6,11 @@ KV cache) at once, instead of being padded to the longest rollout; (2) sampling 
 the weights where bf16 is fast (AMX / CUDA), synchronised from the trained weights before each round
 (LoRA deltas merged in), while training keeps fp32 master weights.
 
+Memory: where the sampling precision is the trained weights' own, no copy is made. A plain model samples
+from itself; a LoRA model gets its adapter merged into the fp32 base weights for the round and taken out
+again after it (peft's merge_adapter/unmerge_adapter; the round trip moves a weight by a rounding error),
+so the sampling weights cost nothing beyond the model's own.
+
     sampler = Sampler(model, eos_ids=[2], pad_id=2, dtype=torch.bfloat16)
     sampler.sync(model)                                # after an optimiser step
     rows = sampler.sample([[1, 5, 9], [1, 7]], temperature=1.0, top_p=1.0, max_new_tokens=64)
@@ -14,6 +19,8 @@ the weights where bf16 is fast (AMX / CUDA), synchronised from the trained weigh
 from __future__ import annotations
 
 import copy
+import ctypes
+import sys
 
 import torch
 from torch import nn
@@ -26,14 +33,27 @@ def _plain_name(name: str) -> str:
     return name.replace(".base_layer.", ".")
 
 
+def release_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc keeps it by default, so a phase's peak would stay
+    resident through the next phase: a training step's activations under the next round's KV cache)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass
+
+
 class Sampler:
     def __init__(self, model: nn.Module, *, eos_ids: list[int], pad_id: int, dtype: torch.dtype | None = None):
         self.eos_ids, self.pad_id = list(eos_ids), pad_id
         self.device = next(model.parameters()).device
         dtype = dtype or next(model.parameters()).dtype
-        self.shared = not hasattr(model, "get_base_model") and dtype == next(model.parameters()).dtype
-        if self.shared:  # same precision, no adapter: sample from the trained model itself, no copy
-            self.model = model
+        same = dtype == next(model.parameters()).dtype
+        lora = hasattr(model, "get_base_model")
+        self.shared = same and not lora  # sample from the trained model itself, no copy
+        self.merge = model if same and lora else None  # sample from the base with the adapter merged in
+        if self.shared or self.merge is not None:
+            self.model = model.get_base_model() if lora else model
             return
         if hasattr(model, "get_base_model"):
             # a plain copy of the architecture without the LoRA wrappers, weights filled in by sync()
@@ -46,22 +66,19 @@ class Sampler:
     @torch.no_grad()
     def sync(self, model: nn.Module) -> None:
         """Copy the trained weights (with any LoRA delta merged) into the sampling copy."""
-        if self.shared:
+        if self.shared or self.merge is not None:
             return
         target = dict(self.model.named_parameters())
         if hasattr(model, "get_base_model"):
-            deltas = {}
-            for name, module in model.get_base_model().named_modules():
+            base = model.get_base_model()
+            for name, p in base.named_parameters():
+                if "lora_" in name or _plain_name(name) not in target:
+                    continue
+                target[_plain_name(name)].copy_(p)
+            for name, module in base.named_modules():  # one delta at a time: no second model in memory
                 if hasattr(module, "get_delta_weight") and hasattr(module, "base_layer"):
                     for adapter in getattr(module, "active_adapters", []):
-                        deltas[f"{name}.weight"] = module.get_delta_weight(adapter)
-            for name, p in model.get_base_model().named_parameters():
-                if "lora_" in name:
-                    continue
-                key = _plain_name(name)
-                if key in target:
-                    value = p + deltas[key] if key in deltas else p
-                    target[key].copy_(value)
+                        target[f"{name}.weight"].add_(module.get_delta_weight(adapter))
         else:
             for name, p in model.named_parameters():
                 target[name].copy_(p)
@@ -72,10 +89,15 @@ class Sampler:
         """New token ids for each prompt (ending with an EOS id when one was sampled)."""
         was_training = self.model.training
         self.model.eval()
+        if self.merge is not None:
+            self.merge.merge_adapter()
         try:
             return self._sample(prompts, temperature, top_p, max_new_tokens)
         finally:
+            if self.merge is not None:
+                self.merge.unmerge_adapter()
             self.model.train(was_training)
+            release_memory()
 
     def _sample(self, prompts: list[list[int]], temperature: float, top_p: float,
                 max_new_tokens: int) -> list[list[int]]:

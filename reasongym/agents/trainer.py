@@ -23,8 +23,9 @@ from accelerate import Accelerator
 
 from reasongym.agents.checkpoint import load_checkpoint, save_checkpoint, trainable_state
 from reasongym.agents.grpo import LossConfig, policy_loss
-from reasongym.agents.policy import HFPolicy, TokenLogProbs, autocast
+from reasongym.agents.policy import HFPolicy, TokenLogProbs, autocast, causal_lm
 from reasongym.agents.rollout import Row
+from reasongym.agents.sampler import release_memory
 
 
 def lr_lambda(warmup: int, total: int, schedule: str):
@@ -49,11 +50,17 @@ class Learner:
 
     def __init__(self, policy: HFPolicy, accelerator: Accelerator, *, lr: float, total_steps: int,
                  warmup_steps: int = 0, schedule: str = "constant", weight_decay: float = 0.0,
-                 max_grad_norm: float = 1.0, micro_batch_size: int = 8, loss: LossConfig | None = None):
+                 max_grad_norm: float = 1.0, micro_batch_size: int = 8, loss: LossConfig | None = None,
+                 gradient_checkpointing: bool = False):
         self.policy, self.acc = policy, accelerator
         self.loss_cfg = loss or LossConfig()
         self.max_grad_norm, self.micro = max_grad_norm, micro_batch_size
         params = [p for p in policy.model.parameters() if p.requires_grad]
+        if gradient_checkpointing:  # HF's decoder layers recompute in backward, in train mode only
+            lm = causal_lm(policy.model)  # transformers 5 renamed the switch; older releases have only the first
+            enable = getattr(lm, "activation_checkpointing_enable", None) or lm.gradient_checkpointing_enable
+            enable({"use_reentrant": False})
+            policy.model.train()
         if not params:
             raise ValueError("the policy has no trainable parameters")
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
@@ -190,6 +197,7 @@ class Learner:
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.policy.mark_updated()
+        release_memory()
         return {"grad_norm": norm, "lr": lr}
 
     # -- checkpoints -------------------------------------------------------------------------------
