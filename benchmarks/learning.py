@@ -54,10 +54,19 @@ def main(argv: list[str]) -> None:
         gain = rows["after GRPO"]["accuracy"] - rows["cold start"]["accuracy"]
         print(f"  GRPO gain over the cold start: {gain * 100:+.1f} points in {times['grpo_s'] / 60:.1f} min "
               f"({len(grpo)} steps)")
+    curve, clock = [], 0.0  # every held-out evaluation, with the GRPO minutes spent before it
+    for r in metrics:
+        clock += r.get("step_time", 0.0) if r.get("phase") == "grpo" else 0.0
+        if "heldout_accuracy" in r:
+            lo, hi = wilson(r["heldout_accuracy"], n)
+            curve.append({"phase": r["phase"], "step": r["step"], "accuracy": r["heldout_accuracy"],
+                          "ci95": [lo, hi], "grpo_minutes": round(clock / 60, 2)})
+            print(f"  {r['phase']:5} step {r['step']:3}  {r['heldout_accuracy']:6.1%}  "
+                  f"after {clock / 60:5.1f} min of GRPO")
     out = Path("benchmarks/results")
     out.mkdir(parents=True, exist_ok=True)
     (out / "learning.json").write_text(json.dumps({"run": str(folder), "eval_tasks": n, "stages": rows,
-                                                   "times": times, "argv": DEFAULTS + argv}, indent=1))
+                                                   "times": times, "curve": curve, "argv": DEFAULTS + argv}, indent=1))
     _plot(metrics, out / "learning.png")
 
 

@@ -6,7 +6,8 @@
 
 Both sides train the embedded default SmolLM2-135M-Instruct with a LoRA adapter (r=16 on all linear
 layers) on reasongym/Math-v0 tasks, 4 prompts x 8 samples x up to 128 new tokens per step, beta=0 (TRL's
-default), one optimisation pass, the reasongym math verifier as the reward. Both start from the same
+default), one optimisation pass, gradient checkpointing (TRL's default), the reasongym math verifier as
+the reward. Both start from the same
 cold-start checkpoint (`python -m reasongym.sft env=math`, made first, or --model): from the bare base
 policy every reward is 0, and a trainer that skips zero-advantage rows (ours does) would be timed on
 sampling alone. Each side runs in its own
@@ -45,7 +46,7 @@ def run_ours(steps: int, model: str) -> dict:
 
     folder = main(["env=math", f"model={model}", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
                    f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
-                   f"agent.lr={LR}", "agent.beta=0", "eval_every=0", "save_every=1000", "plots=false",
+                   f"agent.lr={LR}", "agent.beta=0", "agent.gradient_checkpointing=true", "eval_every=0", "save_every=1000", "plots=false",
                    f"run_dir={tempfile.mkdtemp()}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
     times = [r["step_time"] for r in rows]
@@ -62,6 +63,7 @@ def run_trl(steps: int, model: str) -> dict:
 
     import reasongym
     from reasongym.agents.models import resolve_model
+    from reasongym.agents.policy import bf16_supported
     from reasongym.verifiers.math import MathVerifier
 
     env = reasongym.make("math")
@@ -80,7 +82,8 @@ def run_trl(steps: int, model: str) -> dict:
     cfg = GRPOConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=PROMPTS * GROUP,
                      num_generations=GROUP, max_completion_length=NEW_TOKENS, learning_rate=LR, beta=0.0,
                      max_steps=steps, logging_steps=1, use_cpu=True, report_to="none", save_strategy="no",
-                     temperature=1.0, top_p=1.0, seed=0, dataloader_num_workers=0)
+                     temperature=1.0, top_p=1.0, seed=0, dataloader_num_workers=0,
+                     bf16=bf16_supported("cpu"))  # as ours: bf16 only where the CPU has it (emulated, it is slow)
     times: list[float] = []
 
     class Clock(TrainerCallback):
@@ -138,6 +141,8 @@ def main() -> None:
         if proc.returncode != 0 or line is None:
             sys.exit(f"{side} failed (rc {proc.returncode}):\n{proc.stderr[-4000:]}")
         results.append(summarise(side, json.loads(line[7:])))
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1))  # each side as soon as it is measured
     print(f"\n{'side':6} {'s/step':>8} {'gen tok/s':>10} {'peak RSS GB':>12}")
     for r in results:
         print(f"{r['side']:6} {r['sec_per_step']:8.1f} {r['gen_tokens_per_s']:10.1f} {r['peak_rss_gb']:12.2f}")
@@ -145,8 +150,6 @@ def main() -> None:
         a, b = results
         print(f"\nspeed-up {b['sec_per_step'] / a['sec_per_step']:.2f}x steps/s; "
               f"peak RSS ratio {a['peak_rss_gb'] / b['peak_rss_gb']:.2f}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
