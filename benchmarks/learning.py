@@ -2,6 +2,7 @@
 
     python benchmarks/learning.py                          # the default recipe of `reasongym.train env=math`
     python benchmarks/learning.py steps=60 agent.lr=3e-5   # any train override
+    python benchmarks/learning.py --report runs/math-001   # the numbers of a finished or stopped run
 
 Runs `python -m reasongym.train` (cold start, then GRPO) with greedy held-out evaluation on a fixed list
 of held-out tasks (eval_tasks, at least 200), and reports the accuracy of the base policy, of the
@@ -30,15 +31,26 @@ def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--report"]:  # a finished or stopped run's folder: its numbers, no training
+        report(Path(argv[1]), None, ["--report", argv[1]])
+        return
     t0 = time.time()
     folder = train(DEFAULTS + argv)
-    wall = time.time() - t0
+    report(folder, time.time() - t0, DEFAULTS + argv)
+
+
+def report(folder: Path, wall: float | None, argv: list[str]) -> None:
     metrics = read_jsonl(folder / "metrics.jsonl")
-    summary = json.loads((folder / "summary.json").read_text())
     evals = [r for r in metrics if "heldout_accuracy" in r]
+    path = folder / "summary.json"  # written at the end of a stage; a stopped run's numbers come from metrics
+    summary = json.loads(path.read_text()) if path.exists() else {
+        **{f"{ph}_heldout_accuracy": r["heldout_accuracy"] for r in evals for ph in ("base", "sft") if r["phase"] == ph},
+        "sft_seconds": sum(r.get("step_time", 0.0) for r in metrics if r.get("phase") == "sft")}
     n = evals[0]["eval_tasks"]
+    last_grpo = [r["heldout_accuracy"] for r in evals if r.get("phase") == "grpo"]
+    final = summary.get("final_heldout_accuracy", last_grpo[-1] if last_grpo else None)
     stages = {"base": summary.get("base_heldout_accuracy"), "cold start": summary.get("sft_heldout_accuracy"),
-              "after GRPO": summary.get("final_heldout_accuracy")}
+              "after GRPO": final}
     print(f"\nheld-out greedy accuracy on {n} fixed tasks ({folder}):")
     rows = {}
     for name, acc in stages.items():
@@ -47,7 +59,9 @@ def main(argv: list[str]) -> None:
         lo, hi = wilson(acc, n)
         rows[name] = {"accuracy": acc, "ci95": [lo, hi]}
         print(f"  {name:11} {acc:6.1%}  [{lo:.1%}, {hi:.1%}]")
-    grpo = [r for r in metrics if r.get("phase") == "grpo" and "step_time" in r]
+    last_eval = max((i for i, r in enumerate(metrics) if r.get("phase") == "grpo" and "heldout_accuracy" in r),
+                    default=len(metrics))  # steps after the last evaluation (a stopped run) do not count
+    grpo = [r for r in metrics[:last_eval] if r.get("phase") == "grpo" and "step_time" in r]
     times = {"cold_start_s": summary.get("sft_seconds"), "grpo_s": sum(r["step_time"] for r in grpo),
              "grpo_steps": len(grpo), "total_wall_s": wall}
     if "cold start" in rows and "after GRPO" in rows:
@@ -66,7 +80,7 @@ def main(argv: list[str]) -> None:
     out = Path("benchmarks/results")
     out.mkdir(parents=True, exist_ok=True)
     (out / "learning.json").write_text(json.dumps({"run": str(folder), "eval_tasks": n, "stages": rows,
-                                                   "times": times, "curve": curve, "argv": DEFAULTS + argv}, indent=1))
+                                                   "times": times, "curve": curve, "argv": argv}, indent=1))
     _plot(metrics, out / "learning.png")
 
 
