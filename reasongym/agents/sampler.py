@@ -55,7 +55,7 @@ class Sampler:
         if self.shared or self.merge is not None:
             self.model = model.get_base_model() if lora else model
             return
-        if hasattr(model, "get_base_model"):
+        if lora:
             # a plain copy of the architecture without the LoRA wrappers, weights filled in by sync()
             plain = type(model.get_base_model())(model.get_base_model().config)
         else:
