@@ -150,7 +150,7 @@ def main() -> dict:
     would = next((v for v in flagged if v["divergent_steps"] >= 3), None)  # default patience: where it stops
     figure = ROOT / "benchmarks" / "results" / "hacking_demo.png"
     figure.parent.mkdir(parents=True, exist_ok=True)
-    from reasongym.agents.guard_plot import plot_guard
+    from reasongym.agents.guard.plot import plot_guard
 
     plot_guard(rows, figure, {"stop_step": would and would["step"], "best_step": would and would["best_step"],
                               "flagged": flagged},

@@ -27,7 +27,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from reasongym.verifiers.sandbox import default_sandbox, run_program
+from reasongym.verifiers.code.sandbox import default_sandbox, run_program
 
 PROGRAM = "n = int(input())\nprint(sum(i * i for i in range(n)))\n"
 STDIN, EXPECTED = "1000\n", f"{sum(i * i for i in range(1000))}\n"
@@ -70,8 +70,8 @@ def measure_pair(runs: int, workers: int, chunk: int) -> dict[str, dict]:
 
 def reference_rate(name: str, limit: int | None = None) -> dict:
     """Reference solutions of a benchmark file through the code verifier: all should pass."""
-    from reasongym.envs.code_loaders import load_humaneval, load_mbpp
-    from reasongym.verifiers.code import CodeVerifier
+    from reasongym.envs.code.files import load_humaneval, load_mbpp
+    from reasongym.verifiers.code.verifier import CodeVerifier
 
     tasks = list(load_humaneval(limit=limit) if name == "humaneval" else load_mbpp(split="all", limit=limit))
     verifier = CodeVerifier()

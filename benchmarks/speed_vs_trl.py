@@ -64,7 +64,7 @@ def run_trl(steps: int, model: str) -> dict:
     import reasongym
     from reasongym.agents.models import resolve_model
     from reasongym.agents.policy import bf16_supported
-    from reasongym.verifiers.math import MathVerifier
+    from reasongym.verifiers.math.verifier import MathVerifier
 
     env = reasongym.make("math")
     tasks = env.unwrapped.tasks.take(PROMPTS * (steps + 2), seed=7)

@@ -25,8 +25,8 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from reasongym.verifiers.math import DEFAULT_TIMEOUT_S, is_equivalent
-from reasongym.verifiers.math_worker import default_pool
+from reasongym.verifiers.math.verifier import DEFAULT_TIMEOUT_S, is_equivalent
+from reasongym.verifiers.math.worker import default_pool
 
 CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_equivalence.jsonl"
 

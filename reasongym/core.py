@@ -60,17 +60,33 @@ class Task:
         return hash(self.id)
 
 
+# What a Verdict's `status` may say. Verifiers that need a finer word (a sandbox's "memory") keep it in
+# info; the ones below are what trainers, evaluation and the audit count across packages.
+VERDICT_STATUSES = (
+    "ok",             # scored normally (right or wrong)
+    "no_answer",      # nothing extractable: no closed box, no code block
+    "wrong_form",     # an equivalent answer, but not in the form the task asks for (restated question ...)
+    "timeout",        # the check or the program ran out of time
+    "harness_error",  # the grader itself failed on this input: reward 0, counted, never raised
+)
+
+
 @dataclass
 class Verdict:
     """A verifier's judgement of one completion.
 
     reward: the scalar the learner sees; correct: whether the task counts as solved (terminates the
-    episode); info: why (extracted answer, parsed form, failing test, reward-model score, components).
+    episode). The typed fields are what other packages read: `answer` the extracted final answer (None
+    when there was none), `feedback` what a multi-turn env tells the policy, `status` one of
+    VERDICT_STATUSES. `info` carries the rest, for people and logs (parsed form, failing test, scores).
     """
 
     reward: float
     correct: bool
     info: dict = field(default_factory=dict)
+    answer: str | None = None
+    feedback: str | None = None
+    status: str = "ok"
 
 
 @dataclass
@@ -132,6 +148,11 @@ class Verifier(ABC):
 
     @abstractmethod
     def verify(self, task: Task, completion: str) -> Verdict: ...
+
+    def vote_key(self, verdict: Verdict) -> str | None:
+        """What maj@k votes on: answers with equal keys count as the same answer. By default the
+        extracted answer as written; the math verifier normalises it (so `0.5` and `\\frac12` agree)."""
+        return verdict.answer
 
     def verify_batch(self, tasks: list[Task], completions: list[str]) -> list[Verdict]:
         if len(tasks) != len(completions):

@@ -5,7 +5,7 @@
     python -m reasongym.reward train resume=runs/rm-001          # continue a killed run
     python -m reasongym.reward train --help                      # every field, its doc and default
 
-`train` fits a reward model (reasongym/reward_train.py) and saves it in Hugging Face format under
+`train` fits a reward model (reasongym/rlhf/train.py) and saves it in Hugging Face format under
 runs/<name>/final; `eval` scores a saved one on the held-out split of a ranking file (the same split by
 prompt that training used: same file, same heldout_percent) and reports pairwise accuracy with a 95%
 bootstrap interval over rankings, an exact sign test against chance, the Bradley-Terry loss, and the
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from reasongym.cli import ConfigError, parse_cli, run_cli
 from reasongym.evaluation.metrics import compare, estimate, mcnemar_p
-from reasongym.verifiers.preferences import PreferenceDataError, load_rankings, split_rankings
+from reasongym.rlhf.preferences import PreferenceDataError, load_rankings, split_rankings
 
 
 @dataclass
@@ -127,7 +127,7 @@ class RewardEvalConfig:
 
 def evaluate_rm(cfg: RewardEvalConfig) -> dict:
     """Score every ranking of the chosen split; returns (and writes) the report."""
-    from reasongym.verifiers.reward_model import RewardModel
+    from reasongym.rlhf.model import RewardModel
 
     if not cfg.rm or not cfg.data:
         raise ConfigError("eval needs rm=<folder of a trained reward model> and data=<ranking file>")
@@ -151,7 +151,7 @@ def evaluate_rm(cfg: RewardEvalConfig) -> dict:
 def pairwise_report(rankings, scores: list[float]) -> dict:
     """Accuracy with a 95% bootstrap interval over rankings, sign test against chance, BT loss, and the
     length baselines on the same pairs, from the scores of every response (flattened in order)."""
-    from reasongym.verifiers.reward_model import pairwise_metrics
+    from reasongym.rlhf.model import pairwise_metrics
 
     accs, losses = pairwise_metrics(scores, rankings)
     longer, shorter = length_baselines(rankings)
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None):
     cfg = parse_cli(COMMANDS[command], rest, prog=f"reasongym.reward {command}")
     try:
         if command == "train":
-            from reasongym.reward_train import train
+            from reasongym.rlhf.train import train
 
             check_train_config(cfg)
             return train(cfg)
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None):
 
 def check_train_config(cfg: RewardTrainConfig) -> None:
     """Fail before loading any model: the choices and the data file of a training run."""
-    from reasongym.verifiers.reward_model import TRAINABLE
+    from reasongym.rlhf.model import TRAINABLE
 
     if cfg.resume:
         return

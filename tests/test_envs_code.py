@@ -14,8 +14,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import reasongym
-from reasongym.envs.code_families import FAMILIES
-from reasongym.envs.code_gen import make_generator
+from reasongym.envs.code.gen import make_generator
+from reasongym.envs.code.gen.families import FAMILIES
 from reasongym.envs.tasks import split_of
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -108,7 +108,7 @@ def test_humaneval_canonical_solutions_all_pass_and_empty_or_wrong_ones_all_fail
 def test_mbpp_reference_code_passes():
     results = solve_all("mbpp", split="heldout", limit=60)
     assert len(results) == 60 and all(r == 1.0 for r, *_ in results), [i for *_, i in results if not i.get("status") == "pass"][:2]
-    from reasongym.envs.code_loaders import load_mbpp
+    from reasongym.envs.code.files import load_mbpp
     special = [t for t in load_mbpp(split="all") if t.meta["source_id"] in (367, 533, 927)]  # Node trees, `int` arg
     verdicts = reasongym.make("mbpp").unwrapped.verifier.verify_batch(special, [t.meta["solution"] for t in special])
     assert all(v.correct for v in verdicts), [v.info for v in verdicts]

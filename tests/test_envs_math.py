@@ -12,9 +12,9 @@ import pytest
 
 import reasongym
 from reasongym.envs.math import GENERATORS, KINDS, MathEnv, mixed_generator
-from reasongym.envs.math_gen import INSTRUCTION
+from reasongym.envs.math.gen import INSTRUCTION
 from reasongym.envs.tasks import split_of
-from reasongym.verifiers.math import MathVerifier
+from reasongym.verifiers.math.verifier import MathVerifier
 
 VERIFIER = MathVerifier()
 DIFFICULTIES = (1, 2, 3, 4, 5)
@@ -89,7 +89,7 @@ def test_difficulty_one_is_easy():
 
 
 def test_split_key_makes_commuted_variants_share_a_split():
-    from reasongym.envs.math_gen_arith import canonical
+    from reasongym.envs.math.gen.arith import canonical
     a, b = Fraction(3), Fraction(4)
     assert canonical(("+", a, b)) == canonical(("+", b, a))
     assert canonical(("-", a, b)) != canonical(("-", b, a))

@@ -13,9 +13,9 @@ import reasongym
 from reasongym.agents.rollout import EnvPool, collect
 from reasongym.core import Completion, SamplingParams
 from reasongym.reward import main as reward_main
+from reasongym.rlhf.model import RewardModel
 from reasongym.runlog import read_jsonl
 from reasongym.train import main as train_main
-from reasongym.verifiers.reward_model import RewardModel
 from tests.test_reward_model import case_rankings, rm_args
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from reasongym.agents.guard_detect import Detector, distinct2, rep3
+from reasongym.agents.guard.detect import Detector, distinct2, rep3
 from reasongym.config import GuardConfig
 from reasongym.runlog import read_jsonl
 from reasongym.train import main as train_main

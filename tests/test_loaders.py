@@ -10,8 +10,8 @@ import gymnasium
 import pytest
 
 import reasongym  # noqa: F401 - registers the ids
-from reasongym.envs.loaders import DataError, Fields, gsm8k_answer, last_boxed, load_hf, load_tasks
-from reasongym.verifiers.math import MathVerifier
+from reasongym.envs.math.files import DataError, Fields, gsm8k_answer, last_boxed, load_hf, load_tasks
+from reasongym.verifiers.math.verifier import MathVerifier
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GSM8K, MATH500 = DATA / "gsm8k_test.jsonl", DATA / "math500_test.jsonl"

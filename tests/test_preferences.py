@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reasongym.verifiers.preferences import (
+from reasongym.rlhf.preferences import (
     PreferenceDataError,
     load_prompts,
     load_rankings,

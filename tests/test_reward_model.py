@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from reasongym.reward import main as reward_main
+from reasongym.rlhf.model import RewardModel, bradley_terry_loss, plackett_luce_loss
 from reasongym.runlog import read_jsonl
-from reasongym.verifiers.reward_model import RewardModel, bradley_terry_loss, plackett_luce_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "apple river stone cloud bread green quiet music paper light window garden".split()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reasongym.verifiers.sandbox import Sandbox, SandboxError, run_program
+from reasongym.verifiers.code.sandbox import Sandbox, SandboxError, run_program
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO.parent / "shared" / "cases" / "sandbox"
@@ -132,7 +132,7 @@ def test_daemons_die_with_the_run():
 
 
 def test_killing_the_caller_kills_the_sandbox():
-    code = ("from reasongym.verifiers.sandbox import run_program\n"
+    code = ("from reasongym.verifiers.code.sandbox import run_program\n"
             "run_program('import os, time\\nos.fork()\\ntime.sleep(60)', timeout_s=60)\n")
     caller = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
     deadline = time.monotonic() + 15
@@ -173,7 +173,7 @@ def test_running_unisolated_is_a_loud_opt_in():
 @pytest.mark.skipif(not CASES.is_dir(), reason=f"hostile-program corpus not found at {CASES}")
 def test_hostile_corpus_leaves_the_host_unharmed():
     p = subprocess.run([sys.executable, str(CASES / "run_attacks.py"), "--runner",
-                        "reasongym.verifiers.sandbox:run_for_harness", "--timeout", "1.5", "--final-wait", "2"],
+                        "reasongym.verifiers.code.sandbox:run_for_harness", "--timeout", "1.5", "--final-wait", "2"],
                        cwd=REPO, capture_output=True, text=True, timeout=300)
     summary = json.loads(p.stdout.strip().splitlines()[-1])
     assert summary["preflight_isolated"], p.stdout

@@ -7,8 +7,8 @@ must all score 0, in each format they apply to.
 import pytest
 
 from reasongym.core import Task
-from reasongym.verifiers.code import CodeVerifier, extract_code
-from reasongym.verifiers.code_runs import same_value
+from reasongym.verifiers.code.runs import same_value
+from reasongym.verifiers.code.verifier import CodeVerifier, extract_code
 
 VERIFIER = CodeVerifier(timeout_s=5)
 FRACTION = CodeVerifier(reward="fraction", timeout_s=5)

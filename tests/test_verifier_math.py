@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 
 from reasongym.core import Task
-from reasongym.verifiers.math import MathVerifier, check, extract_answer, is_equivalent, normalize_answer
-from reasongym.verifiers.math_worker import WorkerPool
+from reasongym.verifiers.math.verifier import (
+    MathVerifier,
+    check,
+    extract_answer,
+    is_equivalent,
+    normalize_answer,
+)
+from reasongym.verifiers.math.worker import WorkerPool
 
 CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_equivalence.jsonl"
 
@@ -227,7 +233,7 @@ WORKED_OUT = [("\\boxed{37}", "37"), ("\\boxed{2}", "x = 2"), ("\\boxed{-14 + 7x
 
 @pytest.mark.parametrize("pred, gold", RESTATED)
 def test_final_form_rejects_the_question_restated(pred, gold):
-    from reasongym.verifiers.math import check
+    from reasongym.verifiers.math.verifier import check
 
     assert check(pred, gold).equal  # plain equivalence is fooled: that is why final_form exists
     result = check(pred, gold, final_form=True)
@@ -236,7 +242,7 @@ def test_final_form_rejects_the_question_restated(pred, gold):
 
 @pytest.mark.parametrize("pred, gold", WORKED_OUT)
 def test_final_form_accepts_worked_out_answers_in_any_spelling(pred, gold):
-    from reasongym.verifiers.math import check
+    from reasongym.verifiers.math.verifier import check
 
     assert check(pred, gold, final_form=True).equal
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def build_tiny_rm(folder: Path) -> Path:
-    from reasongym.verifiers.reward_model import RewardModel
+    from reasongym.rlhf.model import RewardModel
     from tests.tiny_model import build_tiny_model
 
     base = build_tiny_model(Path(folder) / "base")

@@ -32,7 +32,7 @@ import gymnasium
 from reasongym.core import Messages, Task, Verdict, Verifier
 from reasongym.envs.tasks import TaskSet
 from reasongym.spaces import Chat, UnicodeText
-from reasongym.verifiers.format import WeightedReward
+from reasongym.verifiers.rewards import WeightedReward
 
 
 class TextEnv(gymnasium.Env):

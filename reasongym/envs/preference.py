@@ -12,7 +12,7 @@ the train split never sees a held-out prompt of its reward model either.
 Reward components (`info["rewards"]`, weights in `rewards=`):
     rm       the reward model's score of (prompt, reply); `normalize`: none (raw), dataset (z-score with the
              mean/std the model had on held-out human replies, in reward_model.json) or group (z-score
-             among the G replies to the same prompt; see reasongym/verifiers/rm_scorer.py)
+             among the G replies to the same prompt; see reasongym/rlhf/scorer.py)
     correct  when `verifier=` is set (e.g. "math" with prompts that carry an `answer`): its reward. It is
              reported even at weight 0, as the independent signal the reward-hacking guard watches.
 The verdict's info also holds the raw `rm_score`. The reward model is loaded on the first step, once per
@@ -27,11 +27,11 @@ from typing import Any
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.envs.base import TextEnv
 from reasongym.envs.tasks import TaskList
-from reasongym.verifiers.format import WeightedReward
-from reasongym.verifiers.preferences import load_prompts, prompt_key, split_of_key
-from reasongym.verifiers.rm_scorer import NORMALIZE, SharedScorer
+from reasongym.rlhf.preferences import load_prompts, prompt_key, split_of_key
+from reasongym.rlhf.scorer import NORMALIZE, SharedScorer
+from reasongym.verifiers.rewards import WeightedReward
 
-VERIFIERS = {"math": "reasongym.verifiers.math:MathVerifier"}
+VERIFIERS = {"math": "reasongym.verifiers.math.verifier:MathVerifier"}
 
 
 def make_verifier(spec: str | Verifier | None) -> Verifier | None:

@@ -5,7 +5,7 @@ Two kinds, one interface (`TaskSet.sample(rng)` for training, `TaskSet.take(n, s
 - `ProceduralTaskSet`: an endless, seeded generator `fn(rng, difficulty) -> Task`. Train and held-out
   splits are disjoint *by construction*: a task belongs to the held-out split iff the hash of its
   `split_key` (by default its id) falls in the held-out bucket, and each split rejects the other's tasks.
-- `TaskList`: a finite list, e.g. loaded from a file (see `reasongym.envs.loaders`).
+- `TaskList`: a finite list, e.g. loaded from a file (see `reasongym.envs.math.files`).
 
 `overlap(a, b)` checks two task collections for contamination: shared task ids, and near-duplicate
 questions (word 3-gram shingles weighted by rarity, so a shared instruction or template wording counts

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.core import Rollout
-from reasongym.verifiers.math import normalize_answer
+from reasongym.verifiers.math.verifier import normalize_answer
 
 Key = tuple[str, str, str, str, int]
 

@@ -1,0 +1,121 @@
+"""Loading HumanEval and MBPP files as code tasks ("assert" format, see `reasongym.verifiers.code.verifier`).
+
+HumanEval (openai/human-eval `HumanEval.jsonl.gz`): the prompt (signature + docstring) is shown; the
+test module's `check(candidate)` runs against the solution, with the prompt as trusted context (helpers
+such as `poly` used by the tests) and as a preamble of the solution (imports, helper functions). A
+solution that does not define the entry point itself is read as the body continuing the prompt.
+meta["solution"] is prompt + canonical solution in a code block.
+
+MBPP (google-research `mbpp.jsonl`): the problem text and its three test asserts are shown (the usual MBPP
+prompt, which fixes the function name); test_setup_code runs before them; meta["solution"] is the
+reference code. Splits by task id as published: prompt 1-10, heldout (MBPP's "test") 11-510, validation
+511-600, train 601-974.
+
+    from reasongym.envs.code.files import load_humaneval, load_mbpp
+    tasks = load_humaneval()                     # ../shared/data/HumanEval.jsonl.gz, or path=...
+    tasks = load_mbpp(split="heldout", limit=50)
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from reasongym.core import Task
+from reasongym.envs.tasks import TaskList
+
+HUMANEVAL_FILE, MBPP_FILE = "HumanEval.jsonl.gz", "mbpp.jsonl"
+SOURCES = {HUMANEVAL_FILE: "https://github.com/openai/human-eval (data/HumanEval.jsonl.gz)",
+           MBPP_FILE: "https://github.com/google-research/google-research (mbpp/mbpp.jsonl)"}
+MBPP_SPLITS = {"prompt": range(1, 11), "heldout": range(11, 511), "validation": range(511, 601),
+               "train": range(601, 975)}
+HUMANEVAL_INSTRUCTION = ("Complete this Python function. Answer with the whole function, including its "
+                         "signature and any imports it needs, in one ```python code block.")
+MBPP_INSTRUCTION = "Answer with the function (and any imports it needs) in one ```python code block."
+
+
+def data_file(name: str, path: str | Path | None) -> Path:
+    """`path`, or the file in $REASONGYM_DATA, or in ../shared/data next to the checkout; must exist."""
+    if path is not None:
+        found = Path(path)
+    elif os.environ.get("REASONGYM_DATA"):
+        found = Path(os.environ["REASONGYM_DATA"]) / name
+    else:
+        found = Path(__file__).resolve().parents[3].parent / "shared" / "data" / name
+    if not found.is_file():
+        raise FileNotFoundError(f"{found}: no such file. Pass path= to a copy of {name} (from {SOURCES[name]}), "
+                                "or set REASONGYM_DATA to the folder that holds it.")
+    return found
+
+
+def jsonl_rows(path: Path) -> Iterator[tuple[str, dict]]:
+    """(where, row) for each non-blank line of a .jsonl or .jsonl.gz file."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                where = f"{path}, line {n}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"{where}: not valid JSON ({e.msg}, column {e.colno})") from None
+                if not isinstance(row, dict):
+                    raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
+                yield where, row
+
+
+def _get(row: dict, key: str, where: str, kind: type = str):
+    value = row.get(key)
+    if not isinstance(value, kind):
+        raise ValueError(f"{where}: field {key!r} should be a {kind.__name__}, got {type(value).__name__}. "
+                        "Is this the right file?")
+    return value
+
+
+def load_humaneval(path: str | Path | None = None, *, limit: int | None = None) -> TaskList:
+    """HumanEval problems as tasks (first `limit`)."""
+    file = data_file(HUMANEVAL_FILE, path)
+    tasks = []
+    for where, row in jsonl_rows(file):
+        prompt, entry = _get(row, "prompt", where), _get(row, "entry_point", where)
+        answer = {"format": "assert", "entry_point": entry, "context": prompt, "preamble": prompt,
+                  "check_module": _get(row, "test", where)}
+        question = f"{HUMANEVAL_INSTRUCTION}\n\n```python\n{prompt.rstrip()}\n```"
+        solution = f"```python\n{prompt}{row.get('canonical_solution', '')}```"
+        tasks.append(Task.create(question, answer, kind="humaneval", source=str(file), row=where,
+                                 source_id=_get(row, "task_id", where), solution=solution))
+        if limit is not None and len(tasks) >= limit:
+            break
+    return TaskList(tasks, name="humaneval")
+
+
+def load_mbpp(path: str | Path | None = None, *, split: str = "train", limit: int | None = None,
+              challenge: bool = False) -> TaskList:
+    """MBPP problems of one split as tasks; `challenge=True` adds the challenge_test_list asserts."""
+    if split not in (*MBPP_SPLITS, "all"):
+        raise ValueError(f"MBPP split must be one of {[*MBPP_SPLITS, 'all']}, got {split!r}")
+    file = data_file(MBPP_FILE, path)
+    tasks = []
+    for where, row in jsonl_rows(file):
+        task_id = _get(row, "task_id", where, int)
+        if split != "all" and task_id not in MBPP_SPLITS[split]:
+            continue
+        tests = list(_get(row, "test_list", where, list))
+        if not tests or not all(isinstance(t, str) for t in tests):
+            raise ValueError(f"{where}: field 'test_list' should be a non-empty list of assert strings")
+        shown = "\n".join(tests)
+        if challenge:
+            tests += list(row.get("challenge_test_list") or [])
+        answer = {"format": "assert", "entry_point": None, "setup": row.get("test_setup_code") or "",
+                  "tests": tests}
+        question = f"{_get(row, 'text', where)}\nYour code should pass these tests:\n\n{shown}\n\n{MBPP_INSTRUCTION}"
+        tasks.append(Task.create(question, answer, kind="mbpp", source=str(file), row=where, source_id=task_id,
+                                 solution=f"```python\n{row.get('code', '')}\n```"))
+        if limit is not None and len(tasks) >= limit:
+            break
+    if not tasks:
+        raise ValueError(f"{file}: no MBPP rows in split {split!r}; is this the full 974-row mbpp.jsonl?")
+    return TaskList(tasks, name=f"mbpp {split}")

@@ -1,0 +1,176 @@
+"""Math environments: procedural problems (`reasongym/Math-v0`) and GSM8K / MATH-style files.
+
+Every task asks for the final answer in \\boxed{}; the reward comes from `MathVerifier` (last box,
+sympy equivalence), weighted with optional format components (see `reasongym.verifiers.rewards`).
+
+    import gymnasium as gym, reasongym
+    env = gym.make("reasongym/Math-v0", difficulty=2, kinds=["arithmetic", "linear"])
+    obs, info = env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step("... \\boxed{42}")
+    heldout = env.unwrapped.tasks.take(200, seed=0)    # a fixed held-out list needs split="heldout"
+    sft = [(t.prompt, t.meta["solution"]) for t in env.unwrapped.tasks.take(1000)]   # cold-start data
+
+    gym.make("reasongym/GSM8K-v0", path="grade_school_math/data/test.jsonl")
+    gym.make("reasongym/MATH500-v0", path="prm800k/math_splits/test.jsonl", levels=[1, 2])
+    gym.make("reasongym/MathFile-v0", path="mine.jsonl", fields={"question": "q", "answer": "a"})
+
+Kinds of procedural problems (`kinds=`): arithmetic, fractions, word, linear, system, expand, simplify,
+roots; difficulty 1 (easy enough for a 135M model) to 5. A narrow arithmetic-only environment is this
+same class with `kinds=["arithmetic"]` (alias `arithmetic`), not a separate id.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from reasongym.core import Task, Verdict, Verifier
+from reasongym.envs.base import TextEnv
+from reasongym.envs.math.files import Fields, load_hf, load_tasks
+from reasongym.envs.math.gen import INSTRUCTION, check_difficulty
+from reasongym.envs.math.gen.algebra import expand, quadratic_roots, simplify
+from reasongym.envs.math.gen.arith import arithmetic, fractions
+from reasongym.envs.math.gen.equations import linear_equation, linear_system
+from reasongym.envs.math.gen.words import word_problem
+from reasongym.envs.tasks import ProceduralTaskSet, TaskList, TaskSet
+from reasongym.verifiers.math.verifier import MathVerifier
+from reasongym.verifiers.rewards import WeightedReward
+
+GENERATORS: dict[str, Callable[[np.random.Generator, int], Task]] = {
+    "arithmetic": arithmetic,
+    "fractions": fractions,
+    "word": word_problem,
+    "linear": linear_equation,
+    "system": linear_system,
+    "expand": expand,
+    "simplify": simplify,
+    "roots": quadratic_roots,
+}
+KINDS = tuple(GENERATORS)
+
+
+def check_kinds(kinds: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Validate a list of kind names (None = all); unknown names get suggestions."""
+    if kinds is None:
+        return KINDS
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if not kinds:
+        raise ValueError(f"kinds is empty; pick some of {KINDS} or pass None for all")
+    for kind in kinds:
+        if kind not in GENERATORS:
+            close = difflib.get_close_matches(kind, KINDS, n=3)
+            raise ValueError(f"unknown math kind {kind!r}." + (f" Did you mean {', '.join(close)}?" if close else "")
+                             + f" Kinds: {', '.join(KINDS)}")
+    return kinds
+
+
+def mixed_generator(kinds: Sequence[str] | None = None) -> Callable[[np.random.Generator, int], Task]:
+    """One generator drawing a kind uniformly, then a task of that kind (deterministic per rng)."""
+    chosen = check_kinds(kinds)
+
+    def generate(rng: np.random.Generator, difficulty: int) -> Task:
+        return GENERATORS[chosen[int(rng.integers(len(chosen)))]](rng, difficulty)
+
+    generate.__name__ = "math:" + "+".join(chosen)
+    return generate
+
+
+def math_feedback(task: Task, verdict: Verdict) -> str:
+    """What the user says after a wrong attempt in a multi-turn episode."""
+    got = verdict.info.get("extracted")
+    if got is None or got == "":
+        return f"I could not find a final answer. {INSTRUCTION}"
+    return f"{got} is not correct. Check your work and try again. {INSTRUCTION}"
+
+
+class _MathTextEnv(TextEnv):
+    """A TextEnv with the math verifier and math feedback.
+
+    final_form: the default verifier rejects equivalent answers that are not worked out (`58 - 21` for
+    37, the question restated): on where the gold answers are in simplest form (see verifiers/math_form).
+    """
+
+    final_form = False
+
+    def __init__(self, tasks: TaskSet, *, max_turns: int = 1,
+                 rewards: dict[str, float] | WeightedReward | None = None, turn_penalty: float = 0.0,
+                 render_mode: str | None = None, verifier: Verifier | None = None):
+        super().__init__(tasks, verifier or MathVerifier(final_form=self.final_form), max_turns=max_turns, rewards=rewards,
+                         turn_penalty=turn_penalty, render_mode=render_mode)
+
+    def feedback(self, task: Task, verdict: Verdict) -> str:
+        return math_feedback(task, verdict)
+
+
+class MathEnv(_MathTextEnv):
+    """Procedural math problems, endless and seeded, restricted to one split.
+
+    difficulty: 1..5.  split: "train" or "heldout" (disjoint by construction).  kinds: None for all, or a
+    list of GENERATORS names.  rewards: weights of reward components, e.g. {"correct": 1, "format": 0.1}.
+    """
+
+    final_form = True
+
+    def __init__(self, difficulty: int = 1, split: str = "train", kinds: Sequence[str] | None = None, *,
+                 max_turns: int = 1, rewards: dict[str, float] | None = None, turn_penalty: float = 0.0,
+                 render_mode: str | None = None, verifier: Verifier | None = None):
+        self.difficulty, self.kinds = check_difficulty(difficulty), check_kinds(kinds)
+        tasks = ProceduralTaskSet(mixed_generator(self.kinds), split=split, difficulty=self.difficulty,
+                                  name=f"math[{','.join(self.kinds)}] d{self.difficulty} {split}")
+        super().__init__(tasks, max_turns=max_turns, rewards=rewards, turn_penalty=turn_penalty,
+                         render_mode=render_mode, verifier=verifier)
+
+
+class MathFileEnv(_MathTextEnv):
+    """Math problems from a file (JSONL / JSON / Parquet) or a Hugging Face dataset, mapped by `fields`.
+
+    path: the file.  hf: a dataset name or a `save_to_disk` folder instead (with hf_split, hf_config).
+    fields: a preset name ("gsm8k", "math"), a dict like {"question": "q", "answer": "a"}, or Fields.
+    limit: only the first `limit` rows.  levels: keep only tasks whose meta difficulty is in this list.
+    """
+
+    preset: str | None = None
+    example = "a JSONL file with question and answer fields"
+
+    def __init__(self, path: str | None = None, *, hf: str | None = None, hf_split: str = "test",
+                 hf_config: str | None = None, fields: Fields | str | Mapping[str, Any] | None = None,
+                 limit: int | None = None, levels: Sequence[int] | None = None, max_turns: int = 1,
+                 rewards: dict[str, float] | None = None, turn_penalty: float = 0.0,
+                 render_mode: str | None = None, verifier: Verifier | None = None):
+        spec = Fields.of(fields if fields is not None else self.preset)
+        if (path is None) == (hf is None):
+            raise ValueError(f"{type(self).__name__} needs exactly one of path= ({self.example}) or hf= "
+                             f"(a Hugging Face dataset name); got path={path!r}, hf={hf!r}")
+        tasks = (load_tasks(path, spec, limit=limit) if path is not None
+                 else load_hf(hf, spec, split=hf_split, config=hf_config, limit=limit))
+        if levels is not None:
+            kept = [t for t in tasks if t.meta.get("difficulty") in set(levels)]
+            if not kept:
+                raise ValueError(f"no task in {tasks.name} has a level in {list(levels)}")
+            tasks = TaskList(kept, name=f"{tasks.name} levels {list(levels)}")
+        super().__init__(tasks, max_turns=max_turns, rewards=rewards, turn_penalty=turn_penalty,
+                         render_mode=render_mode, verifier=verifier)
+
+
+class GSM8KEnv(MathFileEnv):
+    """GSM8K grade-school word problems (`#### answer` format). hf="openai/gsm8k" uses config "main"."""
+
+    preset = "gsm8k"
+    final_form = True
+    example = "a GSM8K-format JSONL file, e.g. grade_school_math/data/test.jsonl"
+
+    def __init__(self, path: str | None = None, *, hf: str | None = None, hf_config: str | None = None,
+                 **kwargs: Any):
+        if hf == "openai/gsm8k" and hf_config is None:
+            hf_config = "main"
+        super().__init__(path, hf=hf, hf_config=hf_config, **kwargs)
+
+
+class MATH500Env(MathFileEnv):
+    """MATH / MATH-500 competition problems (`answer` field, or the last box of `solution`)."""
+
+    preset = "math"
+    example = "a MATH-format JSONL file, e.g. prm800k/math_splits/test.jsonl"
