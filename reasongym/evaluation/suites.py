@@ -11,8 +11,8 @@ that read a file get the bundled copy by default, so `env=gsm8k` needs no `env.p
     mbpp           reasongym/MBPP-v0   <data>/mbpp.jsonl, split=heldout (MBPP's test split, tasks 11-510)
                    unless env.split= says otherwise
 
-<data> is $REASONGYM_DATA when set, else the `shared/data` folder beside the reasongym checkout, else
-`../shared/data` from the working directory. A file-based suite takes its first `limit` tasks in file order
+<data> is $REASONGYM_DATA when set, else the copy shipped in the package (reasongym/datasets), else
+`shared/data` beside the checkout (`reasongym.data.data_file`). A file-based suite takes its first `limit` tasks in file order
 (all when limit=0), so `limit=200` is a fixed, reproducible subset.
 
     suite = load_suite("gsm8k", {}, limit=200)
@@ -22,12 +22,12 @@ that read a file get the bundled copy by default, so `env=gsm8k` needs no `env.p
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reasongym.core import Task, content_hash
+from reasongym.data import data_file
 from reasongym.registry import make, resolve
 
 DATA_FILES = {
@@ -41,23 +41,15 @@ ENDLESS_DEFAULT = 200  # tasks taken from a procedural (endless) task set when l
 HELDOUT_SEED = 12345  # seed of the fixed held-out list (the trainer's held-out evaluation uses it too)
 
 
-def data_dirs() -> list[Path]:
-    """Where bundled benchmark files are looked for, in order."""
-    dirs = [Path(os.environ["REASONGYM_DATA"])] if os.environ.get("REASONGYM_DATA") else []
-    return dirs + [Path(__file__).resolve().parents[3] / "shared" / "data", Path.cwd().parent / "shared" / "data"]
-
-
 def default_path(env_id: str) -> str | None:
     """The bundled data file of a benchmark environment, or None for environments that need none."""
     name = DATA_FILES.get(env_id)
     if name is None:
         return None
-    for folder in data_dirs():
-        if (folder / name).exists():
-            return str(folder / name)
-    looked = ", ".join(str(d) for d in data_dirs())
-    raise FileNotFoundError(f"{env_id} needs its data file {name}; not found in {looked}. "
-                            f"Pass env.path=<file> or set REASONGYM_DATA to the folder that holds it.")
+    try:
+        return str(data_file(name))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{env_id} needs its data file: {exc} (or pass env.path=<file>)") from None
 
 
 def sha256_file(path: str | Path) -> str:

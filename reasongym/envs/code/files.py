@@ -12,7 +12,7 @@ reference code. Splits by task id as published: prompt 1-10, heldout (MBPP's "te
 511-600, train 601-974.
 
     from reasongym.envs.code.files import load_humaneval, load_mbpp
-    tasks = load_humaneval()                     # ../shared/data/HumanEval.jsonl.gz, or path=...
+    tasks = load_humaneval()                     # the shipped HumanEval.jsonl.gz, or path=...
     tasks = load_mbpp(split="heldout", limit=50)
 """
 
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from reasongym.core import Task
+from reasongym.data import data_file as find_data
 from reasongym.envs.tasks import TaskList
 
 HUMANEVAL_FILE, MBPP_FILE = "HumanEval.jsonl.gz", "mbpp.jsonl"
@@ -38,17 +38,8 @@ MBPP_INSTRUCTION = "Answer with the function (and any imports it needs) in one `
 
 
 def data_file(name: str, path: str | Path | None) -> Path:
-    """`path`, or the file in $REASONGYM_DATA, or in ../shared/data next to the checkout; must exist."""
-    if path is not None:
-        found = Path(path)
-    elif os.environ.get("REASONGYM_DATA"):
-        found = Path(os.environ["REASONGYM_DATA"]) / name
-    else:
-        found = Path(__file__).resolve().parents[3].parent / "shared" / "data" / name
-    if not found.is_file():
-        raise FileNotFoundError(f"{found}: no such file. Pass path= to a copy of {name} (from {SOURCES[name]}), "
-                                "or set REASONGYM_DATA to the folder that holds it.")
-    return found
+    """`path`, else $REASONGYM_DATA, the copy shipped in the package, ../shared/data (`reasongym.data`)."""
+    return find_data(name, path)
 
 
 def jsonl_rows(path: Path) -> Iterator[tuple[str, dict]]:

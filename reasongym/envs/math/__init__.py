@@ -10,6 +10,7 @@ sympy equivalence), weighted with optional format components (see `reasongym.ver
     heldout = env.unwrapped.tasks.take(200, seed=0)    # a fixed held-out list needs split="heldout"
     sft = [(t.prompt, t.meta["solution"]) for t in env.unwrapped.tasks.take(1000)]   # cold-start data
 
+    gym.make("reasongym/GSM8K-v0")            # the shipped GSM8K test set; path= / hf= override it
     gym.make("reasongym/GSM8K-v0", path="grade_school_math/data/test.jsonl")
     gym.make("reasongym/MATH500-v0", path="prm800k/math_splits/test.jsonl", levels=[1, 2])
     gym.make("reasongym/MathFile-v0", path="mine.jsonl", fields={"question": "q", "answer": "a"})
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from reasongym.core import Task, Verdict, Verifier
+from reasongym.data import data_file
 from reasongym.envs.base import TextEnv
 from reasongym.envs.math.files import Fields, load_hf, load_tasks
 from reasongym.envs.math.gen import INSTRUCTION, check_difficulty
@@ -133,6 +135,7 @@ class MathFileEnv(_MathTextEnv):
     """
 
     preset: str | None = None
+    default_file: str | None = None  # the shipped benchmark file used when neither path= nor hf= is given
     example = "a JSONL file with question and answer fields"
 
     def __init__(self, path: str | None = None, *, hf: str | None = None, hf_split: str = "test",
@@ -141,6 +144,8 @@ class MathFileEnv(_MathTextEnv):
                  rewards: dict[str, float] | None = None, turn_penalty: float = 0.0,
                  render_mode: str | None = None, verifier: Verifier | None = None):
         spec = Fields.of(fields if fields is not None else self.preset)
+        if path is None and hf is None and self.default_file:
+            path = str(data_file(self.default_file))
         if (path is None) == (hf is None):
             raise ValueError(f"{type(self).__name__} needs exactly one of path= ({self.example}) or hf= "
                              f"(a Hugging Face dataset name); got path={path!r}, hf={hf!r}")
@@ -159,6 +164,7 @@ class GSM8KEnv(MathFileEnv):
     """GSM8K grade-school word problems (`#### answer` format). hf="openai/gsm8k" uses config "main"."""
 
     preset = "gsm8k"
+    default_file = "gsm8k_test.jsonl"
     final_form = True
     example = "a GSM8K-format JSONL file, e.g. grade_school_math/data/test.jsonl"
 
@@ -173,4 +179,5 @@ class MATH500Env(MathFileEnv):
     """MATH / MATH-500 competition problems (`answer` field, or the last box of `solution`)."""
 
     preset = "math"
+    default_file = "math500_test.jsonl"
     example = "a MATH-format JSONL file, e.g. prm800k/math_splits/test.jsonl"
