@@ -17,30 +17,26 @@ Unknown component names are an error with a suggestion (a typo must not silently
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 
 from reasongym.core import Task, Verdict
+from reasongym.verifiers.text import answer_text, find_boxes, strip_think
 
-THINK_RE = re.compile(r"^\s*<think>(.*?)</think>\s*(\S.*)$", re.DOTALL)
-BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
-
-
-def strip_think(text: str) -> str:
-    """The part of a completion outside `<think>...</think>` blocks (an unclosed block hides the rest)."""
-    text = re.sub(r"<think>.*?</think>", " ", text, flags=re.DOTALL)
-    return text.split("<think>")[0]
-
+__all__ = ["WeightedReward", "strip_think", "think_format", "one_box"]  # strip_think: re-exported for old importers
 
 def think_format(task: Task, completion: str, verdict: Verdict) -> float:
     """1 when the completion reasons inside one think block and then answers outside it."""
-    m = THINK_RE.match(completion)
-    return float(bool(m) and "<think>" not in m.group(2) and m.group(1).strip() != "")
+    text = completion.lstrip()
+    end = text.find("</think>")
+    if not text.startswith("<think>") or end == -1:
+        return 0.0
+    thought, answer = text[len("<think>"):end], text[end + len("</think>"):]
+    return float(thought.strip() != "" and answer.strip() != "" and "<think>" not in answer)
 
 
 def one_box(task: Task, completion: str, verdict: Verdict) -> float:
     """1 when the final answer holds exactly one box (no spraying of candidate answers)."""
-    return float(len(BOX_RE.findall(strip_think(completion))) == 1)
+    return float(len(find_boxes(answer_text(completion))) == 1)
 
 
 def make_length_penalty(target_chars: int) -> Callable[[Task, str, Verdict], float]:

@@ -1,0 +1,151 @@
+r"""Which part of a completion is its answer: think-stripping, closed boxes, code fences. THE place for it.
+
+Every verifier reads answers through this module, so one set of rules holds everywhere:
+
+- `strip_think`: text inside `<think>...</think>` is reasoning, never an answer. An unclosed `<think>`
+  hides everything after it (a completion cut at max tokens while thinking has no answer); a lone
+  `</think>` (its opening tag was in the prompt) hides everything before it.
+- `code_fences` / `outside_code`: fenced blocks (a run of 3+ backticks, or `~~~` at a line start, up to
+  the next run at least as long; an unclosed fence runs to the end). Nothing inside a fence is prose.
+- `find_boxes` / `last_boxed`: closed `\boxed{...}` / `\fbox{...}` (also `\boxed 5`) outside think and
+  code. A box that is never closed (`The answer is \boxed{12`) is no answer.
+- `last_code_block`: the body of the last closed fenced block outside think.
+
+Every function is one linear pass (str.find or a regex of fixed tokens, no backtracking over the
+text), so a 1 MB degenerate completion costs milliseconds, not minutes.
+
+    from reasongym.verifiers.text import last_boxed, last_code_block, strip_think
+    last_boxed(r"<think>\boxed{7}</think> so \boxed{8}")   # '8'
+    last_boxed(r"The answer is \boxed{12")                  # None
+    last_code_block("```python\nprint(1)\n```")             # 'print(1)\n'
+
+Tests: `python -m pytest -q tests/test_verifier_text.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OPEN_THINK, CLOSE_THINK = "<think>", "</think>"
+THINK_TAGS = re.compile(r"</?think>")
+# Tokens of the box scanner: a box command (also double-escaped `\\boxed`), an escaped pair, a brace.
+BOX_TOKENS = re.compile(r"\\+(?:boxed|fbox)(?![A-Za-z])|\\[^A-Za-z]|[{}]")
+BARE_BOX_ARG = re.compile(r"[ \t]+([^\s$]{1,200})")  # `\boxed 5`: the token after the space
+FENCE = re.compile(r"`{3,}|(?:(?<=\n)|^)[ \t]{0,3}~{3,}")
+
+
+@dataclass(frozen=True)
+class Box:
+    """One closed box: where it starts and ends in the scanned text, and its content (stripped)."""
+
+    start: int
+    end: int
+    content: str
+
+
+def strip_think(text: str) -> str:
+    """The part of a completion outside `<think>...</think>` blocks (see the module docstring)."""
+    out: list[str] = []
+    pos, inside = 0, False
+    for m in THINK_TAGS.finditer(text):
+        if inside:
+            if m.group(0) == CLOSE_THINK:
+                inside, pos = False, m.end()
+        elif m.group(0) == OPEN_THINK:
+            out.append(text[pos:m.start()])
+            inside = True
+        else:  # a closing tag with no opening one: everything before it was thinking
+            out, pos = [], m.end()
+    if not inside:
+        out.append(text[pos:])
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One fenced block: its span, its body's span, and whether a closing fence was found."""
+
+    start: int
+    end: int
+    body_start: int
+    body_end: int
+    closed: bool
+
+
+def code_fences(text: str) -> list[Fence]:
+    """Every fenced block in order; an unclosed one runs to the end of the text."""
+    blocks: list[Fence] = []
+    pos = 0
+    while (m := FENCE.search(text, pos)) is not None:
+        marker = m.group(0).strip()
+        line_end = text.find("\n", m.end())
+        body_start = len(text) if line_end == -1 else line_end + 1
+        close = re.compile(re.escape(marker[0]) + "{" + str(len(marker)) + ",}")
+        c = close.search(text, body_start)
+        if c is None:
+            blocks.append(Fence(m.start(), len(text), body_start, len(text), False))
+            return blocks
+        blocks.append(Fence(m.start(), c.end(), body_start, c.start(), True))
+        pos = c.end()
+    return blocks
+
+
+def outside_code(text: str) -> str:
+    """text with every fenced block blanked out (same length, so positions still line up)."""
+    parts, pos = [], 0
+    for f in code_fences(text):
+        parts += [text[pos:f.start], " " * (f.end - f.start)]
+        pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def find_boxes(text: str) -> list[Box]:
+    r"""Every closed, outermost box of `text` in order (no think-stripping or fence-masking here)."""
+    found: list[tuple[int, int, int, int]] = []  # (start, content start, content end, box end)
+    stack: list[tuple[int, int, int]] = []  # open boxes: (start, content start, brace depth inside)
+    depth = 0
+    for m in BOX_TOKENS.finditer(text):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            if stack and stack[-1][2] == depth:
+                start, inner, _ = stack.pop()
+                found.append((start, inner, m.start(), m.end()))
+            depth -= 1
+        elif tok.endswith(("boxed", "fbox")):
+            k = m.end()
+            while k < len(text) and text[k] in " \t":
+                k += 1
+            if k < len(text) and text[k] == "{":
+                stack.append((m.start(), k + 1, depth + 1))
+            elif (bare := BARE_BOX_ARG.match(text, m.end())) is not None:
+                found.append((m.start(), bare.start(1), bare.end(1), bare.end(1)))
+    boxes, reach = [], -1
+    for start, inner, inner_end, end in sorted(found):
+        if start < reach:  # inside a box already taken
+            continue
+        content = text[inner:inner_end].strip()
+        boxes.append(Box(start, end, content if end > inner_end else content.rstrip(".,")))
+        reach = end
+    return boxes
+
+
+def answer_text(completion: str) -> str:
+    """What may hold a final answer: outside think blocks and outside code fences."""
+    return outside_code(strip_think(completion))
+
+
+def last_boxed(completion: str) -> str | None:
+    """Content of the last closed box outside think and code, or None when there is none."""
+    boxes = find_boxes(answer_text(completion))
+    return boxes[-1].content if boxes else None
+
+
+def last_code_block(completion: str, closed_only: bool = True) -> str | None:
+    """Body of the last fenced code block outside think (closed_only=False: an unclosed one counts too)."""
+    text = strip_think(completion)
+    blocks = [f for f in code_fences(text) if f.closed or not closed_only]
+    return text[blocks[-1].body_start:blocks[-1].body_end] if blocks else None
