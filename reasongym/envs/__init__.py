@@ -85,3 +85,31 @@ register(
     verifier="reward model (+ optional verifier)",
     alias={"preference": {}, "preference-heldout": {"split": "heldout"}},
 )
+
+register(
+    "reasongym/Jagged-v0",
+    entry_point="reasongym.envs.jagged:JaggedEnv",
+    description="jagged tasks: count letters, compare decimals, long multiplication, dates, units (difficulty 1-5)",
+    splits=("train", "heldout"),
+    verifier="exact (one closed box, no hedge)",
+    alias={"jagged": {}, "jagged-heldout": {"split": "heldout"}},
+)
+
+register(
+    "reasongym/PythonTool-v0",
+    entry_point="reasongym.envs.tool:PythonToolEnv",
+    description="a math task source (source=math, gsm8k, math500, ...) with a sandboxed Python tool (max_calls=)",
+    splits=("train", "heldout"),
+    verifier="the source's, on the final answer only",
+    alias={"python-tool": {}, "math-tool": {}, "math-tool-heldout": {"split": "heldout"}},
+)
+
+register(
+    "reasongym/JaggedTool-v0",
+    entry_point="reasongym.envs.tool:PythonToolEnv",
+    description="Jagged-v0 with the sandboxed Python tool: same tasks and ids, code runs before the answer",
+    splits=("train", "heldout"),
+    verifier="exact (one closed box, no hedge), final answer only",
+    alias={"jagged-tool": {}, "jagged-tool-heldout": {"split": "heldout"}},
+    kwargs={"source": "reasongym/Jagged-v0"},
+)
