@@ -41,7 +41,7 @@ def peak_rss_gb() -> float:
 
 
 def run_ours(steps: int, model: str) -> dict:
-    from reasongym.runlog import read_jsonl
+    from reasongym.runs.log import read_jsonl
     from reasongym.train import main
 
     folder = main(["env=math", f"model={model}", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
@@ -63,7 +63,7 @@ def run_trl(steps: int, model: str) -> dict:
 
     import reasongym
     from reasongym.agents.models import resolve_model
-    from reasongym.agents.policy import bf16_supported
+    from reasongym.agents.policies.hf import bf16_supported
     from reasongym.verifiers.math.verifier import MathVerifier
 
     env = reasongym.make("math")

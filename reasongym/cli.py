@@ -35,13 +35,17 @@ class ConfigError(ValueError):
 
 @cache
 def field_docs(cls: type) -> dict[str, str]:
-    """The string literal written under each field of a dataclass (its documentation)."""
+    """The string literal written under each field of a dataclass (its documentation), inherited ones
+    included (AgentConfig's loss knobs are documented where they are declared, in agents/grpo.py)."""
+    docs: dict[str, str] = {}
+    for base in cls.__mro__[1:]:
+        if dataclasses.is_dataclass(base):
+            docs.update(field_docs(base))
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     except (OSError, TypeError):
-        return {}
+        return docs
     body = tree.body[0].body  # type: ignore[attr-defined]
-    docs = {}
     for node, nxt in zip(body, body[1:]):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             if isinstance(nxt, ast.Expr) and isinstance(getattr(nxt, "value", None), ast.Constant):
@@ -89,11 +93,12 @@ def _canonical_key(cls: type, key: str) -> str:
     return key
 
 
-def parse_cli(cls: type[T], argv: list[str] | None = None, prog: str = "") -> T:
-    """Parse `key=value` arguments (and an optional `config=FILE`) into an instance of `cls`."""
+def parse_cli(cls: type[T], argv: list[str] | None = None, prog: str = "", doc: str = "") -> T:
+    """Parse `key=value` arguments (and an optional `config=FILE`) into an instance of `cls`; `doc`
+    replaces the class docstring at the top of --help (a CLI that shares another's config)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help", "help") for a in argv):
-        print(help_text(cls, prog))
+        print(help_text(cls, prog, doc))
         raise SystemExit(0)
     conf = OmegaConf.structured(cls)
     dotlist = []
@@ -134,30 +139,49 @@ def _flatten(d: dict, prefix: str = ""):
 
 
 def run_cli(main, prog: str) -> None:
-    """Run a CLI's main(); a bad command line or config prints one clear line and exits 2 (no traceback)."""
+    """Run a CLI's main(); a user mistake prints one clear line and exits 2, Ctrl-C one line and exits 130
+    (no traceback). Bugs still raise with their traceback."""
     import gymnasium
 
     try:
         main()
-    except (ConfigError, gymnasium.error.NameNotFound) as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+    except (ConfigError, gymnasium.error.NameNotFound, gymnasium.error.Error, FileNotFoundError) as exc:
+        print(f"{prog}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+              file=sys.stderr)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted (Ctrl-C); running the same command again continues where it can",
+              file=sys.stderr)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if type(exc).__name__ != "Stop":  # reasongym.runs.run.Stop: Ctrl-C with the resume command
+            raise
+        print(f"{prog}: {exc}", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def to_yaml(cfg: Any) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
-def help_text(cls: type, prog: str = "") -> str:
+COMMON = ("model", "env", "steps", "name", "resume")
+"""Keys `--help` lists first: what a new user sets (the rest follow, section by section)."""
+
+
+def help_text(cls: type, prog: str = "", doc: str = "") -> str:
     lines = [f"usage: python -m {prog} [config=FILE.yaml] [key=value ...]" if prog else "", "",
-             (inspect.getdoc(cls) or "").strip(), ""]
-    lines += _help_lines(cls, cls(), "")
+             (doc or inspect.getdoc(cls) or "").strip(), ""]
+    first = [name for name in COMMON if name in {f.name for f in dataclasses.fields(cls)}]
+    if first:
+        lines += ["common keys:"] + _help_lines(cls, cls(), "", only=first) + ["", "all other keys:"]
+    lines += _help_lines(cls, cls(), "", skip=first)
     return "\n".join(lines)
 
 
-def _help_lines(cls: type, default: Any, prefix: str) -> list[str]:
+def _help_lines(cls: type, default: Any, prefix: str, only=(), skip=()) -> list[str]:
     out, docs, hints = [], field_docs(cls), get_type_hints(cls)
-    for f in dataclasses.fields(cls):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for f in [fields[n] for n in only] or [f for f in fields.values() if f.name not in skip]:
         value = getattr(default, f.name)
         sub = _nested(cls).get(f.name)
         if sub is not None:

@@ -7,8 +7,11 @@ The resolved config is saved as `runs/<name>/config.yaml`. The parser lives in `
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from reasongym.agents.grpo import LossConfig
 
 
 @dataclass
@@ -26,20 +29,22 @@ class EnvConfig:
 
 
 @dataclass
-class AgentConfig:
-    """GRPO: sampling, the loss and its variants, the optimiser."""
+class AgentConfig(LossConfig):
+    """GRPO: sampling, the optimiser, and the loss knobs it inherits from agents/grpo.py's LossConfig
+    (clip_low, clip_high, beta, loss_norm, max_new_tokens, scale_rewards: declared and documented there)."""
 
     group_size: int = 8
     """G: completions sampled per task; the group mean is the baseline of the advantage."""
     prompts_per_step: int = 16
     """Tasks per optimisation step (over all processes; each process owns whole groups). Groups whose G
     rewards are all equal cost sampling only (no gradient), so more tasks per step buy more signal."""
-    max_new_tokens: int = 128
-    """Longest completion sampled, in tokens."""
     temperature: float = 1.0
     """Sampling temperature of training rollouts."""
     top_p: float = 1.0
     """Nucleus sampling of training rollouts (1.0: off)."""
+    sampler: str = "kv_cache"
+    """Generation backend of the policy: kv_cache (the built-in loop), or module:Class of your own
+    (see reasongym/agents/policies/sampler.py for the two methods it needs)."""
     lr: float = 3e-5
     """Peak learning rate (AdamW). Full fine-tuning of 135M: ~1e-5..3e-5; LoRA: ~1e-4..5e-4."""
     weight_decay: float = 0.0
@@ -58,16 +63,6 @@ class AgentConfig:
     training compute, a fraction of the activation memory). TRL's GRPOTrainer has it on by default."""
     mu: int = 1
     """Optimisation passes over each batch (mu > 1 reuses rollouts, with the stored old log-probs)."""
-    clip_low: float = 0.2
-    """Lower clip of the importance ratio: 1 - clip_low."""
-    clip_high: float = 0.28
-    """Upper clip of the importance ratio: 1 + clip_high (DAPO clip-higher when > clip_low)."""
-    beta: float = 0.0
-    """Weight of the k3 KL penalty to the reference policy (0: no reference forward at all)."""
-    scale_rewards: bool = True
-    """Divide advantages by the group std (GRPO); false: Dr. GRPO's centred rewards only."""
-    loss_norm: str = "token"
-    """How token losses are averaged: token (DAPO), sequence (original GRPO), constant (Dr. GRPO)."""
     lora_r: int = 0
     """LoRA rank; 0 trains all weights. With LoRA the reference is the base with the adapter disabled."""
     lora_alpha: int = 0
@@ -154,17 +149,83 @@ class TrainConfig:
     """Number of fixed held-out tasks in each evaluation."""
     save_every: int = 5
     """Checkpoint every N steps (model or adapter, optimizer, scheduler, RNG, step, data position)."""
+    save_every_min: float = 0.0
+    """Also checkpoint when this many minutes have passed since the last one (0: off), so an interrupted
+    long run loses little. Each checkpoint of a full fine-tune of SmolLM2 is ~1.6 GB (weights + AdamW)."""
     keep_checkpoints: int = 2
-    """How many recent checkpoints to keep on disk."""
+    """How many recent checkpoints to keep on disk (the newest by stage, then step)."""
     precision: str = "auto"
     """Compute precision: auto (bf16 where the hardware is fast at it), bf16 or fp32."""
     run_dir: str = "runs"
     """Folder that holds the runs."""
     name: str = ""
-    """Run name (runs/<name>); empty: <env>-NNN, the next free number."""
+    """Run name: the run goes to <run_dir>/<name> (letters, digits, . _ -); empty: <env>-NNN, the next free number."""
     resume: str = ""
     """Path of a run folder to continue from its last checkpoint (its config is reused)."""
     samples_to_log: int = 4
     """Completions written to samples.jsonl per step."""
     plots: bool = True
     """Write PNG plots of the curves at every evaluation and at the end."""
+    sft_eval: bool = False
+    """`python -m reasongym.sft` only: evaluate on the held-out tasks before and after the cold start."""
+
+
+# ---- validation: every value checked before any model loads or any folder is made -------------------
+PRECISIONS = ("auto", "bf16", "fp32")
+SCHEDULES = ("constant", "linear", "cosine")
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def check_name(name: str) -> None:
+    """A run name is one folder inside run_dir: no path separators, no `..`."""
+    from reasongym.cli import ConfigError
+
+    if name and (not NAME_RULE.fullmatch(name) or ".." in name):
+        raise ConfigError(f"name={name!r}: a run name is one folder name inside run_dir (letters, digits, "
+                          ". _ -), e.g. name=math-baseline")
+
+
+def check_values(checks) -> None:
+    """checks: (key, value, ok, allowed) tuples; the first failing one raises one line naming key and rule."""
+    from reasongym.cli import ConfigError
+
+    for key, value, ok, allowed in checks:
+        if not ok:
+            raise ConfigError(f"{key}={value!r}: {allowed}")
+
+
+def check_train_config(cfg: TrainConfig, sft_only: bool = False) -> None:
+    """Every TrainConfig value: ranges and choices (a ConfigError naming the key and what is allowed)."""
+    from reasongym.cli import ConfigError
+
+    a, s = cfg.agent, cfg.sft
+    check_name(cfg.name)
+    check_values([
+        ("steps", cfg.steps, cfg.steps >= 1 or sft_only, "must be >= 1 (GRPO steps)"),
+        ("sft.steps", s.steps, s.steps >= (1 if sft_only else 0), f"must be >= {1 if sft_only else 0}"),
+        ("agent.group_size", a.group_size, a.group_size >= 2, "must be >= 2 (the group mean is the baseline)"),
+        ("agent.prompts_per_step", a.prompts_per_step, a.prompts_per_step >= 1, "must be >= 1"),
+        ("agent.mu", a.mu, a.mu >= 1, "must be >= 1 (passes over each batch)"),
+        ("agent.micro_batch_size", a.micro_batch_size, a.micro_batch_size >= 1, "must be >= 1"),
+        ("agent.lr", a.lr, a.lr > 0, "must be > 0"), ("sft.lr", s.lr, s.lr > 0, "must be > 0"),
+        ("sft.batch_size", s.batch_size, s.batch_size >= 1, "must be >= 1"),
+        ("agent.temperature", a.temperature, a.temperature > 0, "must be > 0 for training rollouts"),
+        ("agent.top_p", a.top_p, 0 < a.top_p <= 1, "must be in (0, 1]"),
+        ("agent.weight_decay", a.weight_decay, a.weight_decay >= 0, "must be >= 0"),
+        ("agent.warmup_steps", a.warmup_steps, a.warmup_steps >= 0, "must be >= 0"),
+        ("agent.max_grad_norm", a.max_grad_norm, a.max_grad_norm >= 0, "must be >= 0 (0: no clipping)"),
+        ("agent.schedule", a.schedule, a.schedule in SCHEDULES, f"use one of {', '.join(SCHEDULES)}"),
+        ("agent.lora_r", a.lora_r, a.lora_r >= 0, "must be >= 0 (0: full fine-tuning)"),
+        ("save_every", cfg.save_every, cfg.save_every >= 1, "must be >= 1"),
+        ("save_every_min", cfg.save_every_min, cfg.save_every_min >= 0, "must be >= 0 (0: off)"),
+        ("keep_checkpoints", cfg.keep_checkpoints, cfg.keep_checkpoints >= 1, "must be >= 1"),
+        ("eval_every", cfg.eval_every, cfg.eval_every >= 0, "must be >= 0 (0: never)"),
+        ("eval_tasks", cfg.eval_tasks, cfg.eval_tasks >= 0, "must be >= 0"),
+        ("samples_to_log", cfg.samples_to_log, cfg.samples_to_log >= 0, "must be >= 0"),
+        ("precision", cfg.precision, cfg.precision in PRECISIONS, f"use one of {', '.join(PRECISIONS)}"),
+        ("run_dir", cfg.run_dir, bool(cfg.run_dir), "must name a folder (e.g. runs)"),
+    ])
+    try:
+        LossConfig.of(a).validate()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

@@ -91,14 +91,15 @@ class Verdict:
 
 @dataclass
 class Completion:
-    """What a policy produced for one observation. Token ids and log-probs are optional: a scripted or
-    HTTP policy has only text; an HF policy fills all three so the learner can reuse them."""
+    """What a policy produced for one observation. Token ids are optional: a scripted or HTTP policy has
+    only text; an HF policy also gives the sampled ids and the prompt's ids (the chat template applied to
+    the observation), so the learner builds its rows without tokenising anything a second time."""
 
     text: str
     token_ids: list[int] | None = None
-    logprobs: list[float] | None = None
     finish_reason: str = "stop"  # "stop" (EOS / stop string) or "length" (hit max_new_tokens)
     meta: dict = field(default_factory=dict)
+    prompt_ids: list[int] | None = None
 
 
 @dataclass

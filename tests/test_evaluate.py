@@ -168,7 +168,7 @@ def test_policy_entries_resolve_run_folders_and_trainer_checkpoints(tmp_path, ti
 
 
 def test_a_lora_adapter_folder_evaluates_over_its_base(tmp_path, tiny_model_dir):
-    from reasongym.agents.policy import HFPolicy
+    from reasongym.agents.policies.hf import HFPolicy
 
     run = write_run(tmp_path, tiny_model_dir, [])
     shutil.rmtree(run / "final")

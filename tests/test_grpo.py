@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from reasongym.agents.grpo import LossConfig, group_advantages, kl_k3, policy_loss
+from reasongym.agents.grpo import LossConfig, group_advantages, kl_k3, policy_loss, trains
 
 
 def test_group_advantages_by_hand():
@@ -28,7 +28,7 @@ def test_ratio_one_reduces_to_reinforce():
     logp = torch.randn(2, 4, requires_grad=True)
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]], dtype=torch.float32)
     adv = torch.tensor([1.5, -0.5])
-    loss, stats = policy_loss(logp, logp.detach(), adv, mask, LossConfig(norm="token"))
+    loss, stats = policy_loss(logp, logp.detach(), adv, mask, LossConfig(loss_norm="token"))
     loss.backward()
     # REINFORCE with token-mean: d/dlogp of -(A * logp) summed over tokens / n_tokens
     expected = -(adv.unsqueeze(1) * mask) / mask.sum()
@@ -77,11 +77,47 @@ def test_loss_norms():
     logp = torch.zeros(2, 4)
     mask = torch.tensor([[1, 1, 1, 1], [1, 0, 0, 0]], dtype=torch.float32)
     adv = torch.tensor([1.0, 1.0])
-    token, _ = policy_loss(logp, logp, adv, mask, LossConfig(norm="token"))
-    seq, _ = policy_loss(logp, logp, adv, mask, LossConfig(norm="sequence"))
-    const, _ = policy_loss(logp, logp, adv, mask, LossConfig(norm="constant", max_tokens=8))
+    token, _ = policy_loss(logp, logp, adv, mask, LossConfig(loss_norm="token"))
+    seq, _ = policy_loss(logp, logp, adv, mask, LossConfig(loss_norm="sequence"))
+    const, _ = policy_loss(logp, logp, adv, mask, LossConfig(loss_norm="constant", max_new_tokens=8))
     assert token.item() == pytest.approx(-5 / 5)
     assert seq.item() == pytest.approx(-(4 / 4 + 1 / 1) / 2)
     assert const.item() == pytest.approx(-5 / (2 * 8))
     with pytest.raises(ValueError, match="unknown loss norm"):
-        policy_loss(logp, logp, adv, mask, LossConfig(norm="nope"))
+        policy_loss(logp, logp, adv, mask, LossConfig(loss_norm="nope"))
+
+
+def test_loss_config_is_the_one_declaration_of_every_loss_knob():
+    from dataclasses import fields
+
+    from reasongym.cli import parse_cli
+    from reasongym.config import AgentConfig, TrainConfig
+
+    agent = AgentConfig()
+    assert {f.name for f in fields(LossConfig)} <= {f.name for f in fields(AgentConfig)}
+    assert LossConfig.of(agent) == LossConfig()  # one default per knob (clip_high was 0.28 here, 0.2 there)
+    cfg = parse_cli(TrainConfig, ["agent.clip_high=0.3", "agent.loss_norm=sequence", "agent.scale_rewards=false"])
+    assert LossConfig.of(cfg.agent) == LossConfig(clip_high=0.3, loss_norm="sequence", scale_rewards=False)
+
+
+@pytest.mark.parametrize("bad, key", [({"loss_norm": "tokens"}, "agent.loss_norm='tokens'"),
+                                      ({"clip_low": 1.0}, "agent.clip_low=1.0"), ({"beta": -1}, "agent.beta=-1"),
+                                      ({"max_new_tokens": 0}, "agent.max_new_tokens=0")])
+def test_loss_config_validation_names_the_key(bad, key):
+    LossConfig().validate()
+    with pytest.raises(ValueError, match=key.replace(".", r"\.").replace("(", r"\(")):
+        LossConfig(**bad).validate()
+
+
+def test_rows_carry_their_advantage_and_the_skip_rule():
+    from reasongym.agents.rollout import Row, set_advantages
+
+    rows = [Row([1, 2], [0, 1], reward=r) for r in (1.0, 0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 2.0)]
+    assert set_advantages(rows, group_size=4, scale=False) is rows
+    assert [r.advantage for r in rows] == [0.5, -0.5, -0.5, 0.5, 0.0, 0.0, 0.0, 0.0]
+    expected = group_advantages(torch.tensor([[1.0, 0.0, 0.0, 1.0]]))[0].tolist()
+    assert [r.advantage for r in set_advantages(rows, 4)][:4] == pytest.approx(expected)
+    assert [trains(r.advantage, LossConfig()) for r in rows] == [True] * 4 + [False] * 4
+    assert all(trains(r.advantage, LossConfig(beta=0.1)) for r in rows)  # the KL term moves every row
+    with pytest.raises(ValueError, match="8 rows do not split into groups of 3"):
+        set_advantages(rows, 3)

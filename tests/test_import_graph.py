@@ -19,13 +19,14 @@ ROOT = Path(__file__).resolve().parents[1] / "reasongym"
 # Rank of each top-level part of the package: a module may import parts of its own rank or lower.
 RANKS = {
     "core": 0, "data": 0, "stats": 0, "lm": 0, "runs": 0, "spaces": 0, "registry": 0, "cli": 0,
-    "config": 0, "datasets": 0,
+    "datasets": 0,
     "verifiers": 1,
     "envs": 2, "rlhf": 2,
     "agents": 3,
     "evaluation": 4, "integrations": 4,
 }
-CLI_RANK = 5  # train, sft, evaluate, reward, audit, ... and anything not named above
+CLI_RANK = 5  # train, sft, evaluate, reward, audit, ... and anything not named above; also config.py,
+# the CLIs' settings, whose AgentConfig derives from agents/grpo.py's LossConfig (one source per knob)
 
 
 def module_name(path: Path) -> str:

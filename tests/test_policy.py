@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from reasongym.agents.policy import HFPolicy, TokenLogProbs
-from reasongym.agents.sampler import Sampler
+from reasongym.agents.policies.hf import HFPolicy, TokenLogProbs
+from reasongym.agents.policies.sampler import KVCacheSampler
 from reasongym.core import SamplingParams
 
 MSG = [{"role": "user", "content": "What is 2+2?"}]
@@ -120,7 +120,7 @@ def test_sampler_greedy_matches_hf_generate_and_batching_changes_nothing(tiny_mo
 def test_lora_sampling_copy_follows_the_adapter(tiny_model_dir):
     # a sampling precision other than the weights' (here fp64 vs fp32) makes a synced copy
     pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
-    pol._sampler = Sampler(pol.model, eos_ids=pol.eos_ids, pad_id=pol.tokenizer.pad_token_id, dtype=torch.float64)
+    pol._sampler = KVCacheSampler(pol.model, eos_ids=pol.eos_ids, pad_id=pol.tokenizer.pad_token_id, dtype=torch.float64)
     greedy = SamplingParams(temperature=0, max_new_tokens=10)
     first = pol.act([MSG], greedy)[0].token_ids
     with torch.no_grad():
@@ -153,20 +153,20 @@ def test_fp32_lora_samples_with_the_adapter_merged_in_place_and_no_copy(tiny_mod
 
 
 def test_top_p_keeps_the_nucleus_only():
-    from reasongym.agents.sampler import Sampler
+    from reasongym.agents.policies.sampler import KVCacheSampler
 
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     torch.manual_seed(0)
-    draws = {int(Sampler._choose(logits, 1.0, 0.7)) for _ in range(300)}
+    draws = {int(KVCacheSampler._choose(logits, 1.0, 0.7)) for _ in range(300)}
     assert draws == {0, 1}
-    assert int(Sampler._choose(logits, 0.0, 1.0)) == 0
+    assert int(KVCacheSampler._choose(logits, 0.0, 1.0)) == 0
 
 
 def test_bf16_lora_keeps_a_bf16_base_and_fp32_adapter_and_trains(tiny_model_dir):
     from accelerate import Accelerator
 
+    from reasongym.agents.learner import Learner
     from reasongym.agents.rollout import Row
-    from reasongym.agents.trainer import Learner
 
     pol = HFPolicy.load(str(tiny_model_dir), precision="bf16", lora_r=4)
     dtypes = {p.dtype for n, p in pol.model.named_parameters() if "lora_" not in n}
@@ -174,7 +174,7 @@ def test_bf16_lora_keeps_a_bf16_base_and_fp32_adapter_and_trains(tiny_model_dir)
     assert {p.dtype for p in pol.model.parameters() if p.requires_grad} == {torch.float32}
     learner = Learner(pol, Accelerator(cpu=True), lr=1e-2, total_steps=1)
     prompt = pol.encode_chat(MSG)
-    rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], 0.0, 0, 3)] * 2
+    rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1]) for _ in range(2)]
     before = {n: p.clone() for n, p in pol.model.named_parameters() if p.requires_grad}
     stats = learner.grpo_step(rows, [1.0, -0.5])
     assert stats["grad_norm"] > 0
@@ -183,10 +183,10 @@ def test_bf16_lora_keeps_a_bf16_base_and_fp32_adapter_and_trains(tiny_model_dir)
 
 
 def test_sampling_follows_the_distribution():
-    from reasongym.agents.sampler import Sampler
+    from reasongym.agents.policies.sampler import KVCacheSampler
 
     logits = torch.log(torch.tensor([[0.5, 0.0, 0.3, 0.2]])).repeat(20000, 1)
-    draws = Sampler._choose(logits, 1.0, 1.0)
+    draws = KVCacheSampler._choose(logits, 1.0, 1.0)
     freq = torch.bincount(draws, minlength=4).float() / len(draws)
     assert freq[1] == 0  # zero-probability tokens are never drawn
     assert torch.allclose(freq, torch.tensor([0.5, 0.0, 0.3, 0.2]), atol=0.02)
@@ -207,9 +207,9 @@ def test_logprobs_on_target_positions_only(policy):
 def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny_model_dir):
     from accelerate import Accelerator
 
-    from reasongym.agents.policy import causal_lm
+    from reasongym.agents.learner import Learner
+    from reasongym.agents.policies.hf import causal_lm
     from reasongym.agents.rollout import Row
-    from reasongym.agents.trainer import Learner
 
     results = []
     for ckpt in (False, True):
@@ -221,7 +221,7 @@ def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny
         forward = mlp.forward  # (wrapped by hand: module hooks do not fire in the recompute)
         mlp.forward = lambda *a, _f=forward, _c=calls, **k: _c.append(1) or _f(*a, **k)
         prompt = pol.encode_chat(MSG)
-        rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], 0.0, 0, 3)] * 2
+        rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1]) for _ in range(2)]
         stats = learner.grpo_step(rows, [1.0, -0.5])
         results.append((len(calls), stats["grad_norm"], learner.trainable_state()))
     (plain_calls, plain_norm, plain_state), (ckpt_calls, ckpt_norm, ckpt_state) = results
@@ -229,3 +229,60 @@ def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny
     assert ckpt_norm == pytest.approx(plain_norm, rel=1e-5)
     for name, value in plain_state.items():
         torch.testing.assert_close(ckpt_state[name], value)
+
+
+class Recording:
+    """A sampler of our own, built from a "module:Class" spec: wraps the default and records calls."""
+
+    def __init__(self, model, *, eos_ids, pad_id, dtype):
+        self.inner = KVCacheSampler(model, eos_ids=eos_ids, pad_id=pad_id, dtype=dtype)
+        self.calls, self.syncs = [], 0
+
+    def sample(self, prompts, *, temperature, top_p, max_new_tokens):
+        self.calls.append([list(p) for p in prompts])
+        return self.inner.sample(prompts, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens)
+
+    def sync(self, model):
+        self.syncs += 1
+        self.inner.sync(model)
+
+
+def test_the_sampler_is_injected_by_spec_and_synced_after_updates(tiny_model_dir):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler="tests.test_policy:Recording")
+    greedy = SamplingParams(temperature=0, max_new_tokens=5)
+    [c] = pol.act([MSG], greedy)
+    sampler = pol.sampler()
+    assert isinstance(sampler, Recording) and sampler.calls == [[pol.encode_chat(MSG)]]
+    assert c.prompt_ids == pol.encode_chat(MSG)  # the prompt travels with the completion
+    pol.mark_updated()
+    pol.act([MSG], greedy)
+    assert sampler.syncs == 1 and len(sampler.calls) == 2
+    ready = Recording(pol.model, eos_ids=pol.eos_ids, pad_id=pol.tokenizer.pad_token_id, dtype=torch.float32)
+    other = HFPolicy(pol.model, pol.tokenizer, sampler=ready)  # an instance is used as it is
+    assert other.act([MSG], greedy)[0].token_ids == c.token_ids and len(ready.calls) == 1
+
+
+class NoSync:
+    def __init__(self, model, **kwargs):
+        self.model = model
+
+
+@pytest.mark.parametrize("spec, match", [("vllm", "use one of"), ("no.such.module:X", "cannot import"),
+                                         ("tests.test_policy:MSG", "neither a Sampler"),
+                                         ("tests.test_policy:NoSync", "lacks sample")])
+def test_a_bad_sampler_spec_says_what_to_do(tiny_model_dir, spec, match):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler=spec)
+    with pytest.raises((ValueError, TypeError), match=match):
+        pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=2))
+
+
+def test_rows_reuse_the_prompt_ids_of_the_completion(policy):
+    from reasongym.agents.rollout import episode_row
+    from reasongym.core import Completion, Rollout, Task, Turn
+
+    task = Task.create(MSG, "4")
+    sampled = Completion("four", token_ids=[40, 41], prompt_ids=[7, 8, 9])
+    row = episode_row(Rollout(task, [Turn(MSG, sampled, 1.0, None)], True, False), policy)
+    assert row.input_ids == [7, 8, 9, 40, 41] and row.mask == [0, 0, 0, 1, 1] and row.reward == 1.0
+    plain = episode_row(Rollout(task, [Turn(MSG, Completion("four", token_ids=[40]), 0.0, None)], True, False), policy)
+    assert plain.input_ids == policy.encode_chat(MSG) + [40]  # a text-only policy: the template is applied here

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from reasongym.agents.remote import RemoteError, RemotePolicy
-from reasongym.agents.scripted import ScriptedPolicy
+from reasongym.agents.policies.remote import RemoteError, RemotePolicy
+from reasongym.agents.policies.scripted import ScriptedPolicy
 from reasongym.core import SamplingParams, Task
 
 TASKS = [Task.create(f"What is {i} + {i + 2}? Put the final answer in \\boxed{{}}.", str(2 * i + 2)) for i in range(6)]

@@ -13,14 +13,56 @@ where KL_k3 = exp(ref - logp) - (ref - logp) - 1 (non-negative, unbiased). eps_h
 clip-higher. Tokens are averaged over the batch ("token", DAPO), per sequence then over sequences
 ("sequence", the original GRPO), or divided by a constant ("constant", Dr. GRPO: no length bias).
 
-Only torch is imported here. Tests: tests/test_grpo.py checks each line against hand-computed values.
+`LossConfig` is the one declaration of every knob of the algorithm: `AgentConfig` (reasongym/config.py)
+derives from it, so `agent.clip_high=0.28` on the command line is this field. A new loss variant is a
+field here, its few lines in `policy_loss`, and a test in tests/test_grpo.py; nothing else changes.
+
+Only torch is imported here. Tests: `python -m pytest -q tests/test_grpo.py` checks each line against
+hand-computed values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
+
+LOSS_NORMS = ("token", "sequence", "constant")
+
+
+@dataclass
+class LossConfig:
+    """The GRPO objective: advantages, clipping, KL penalty, token normalisation."""
+
+    clip_low: float = 0.2
+    """Lower clip of the importance ratio: 1 - clip_low."""
+    clip_high: float = 0.28
+    """Upper clip of the importance ratio: 1 + clip_high (DAPO clip-higher when > clip_low)."""
+    beta: float = 0.0
+    """Weight of the k3 KL penalty to the reference policy (0: no reference forward at all)."""
+    loss_norm: str = "token"
+    """How token losses are averaged: token (DAPO), sequence (original GRPO), constant (Dr. GRPO)."""
+    max_new_tokens: int = 128
+    """Longest completion sampled, in tokens; also the constant divisor of loss_norm=constant."""
+    scale_rewards: bool = True
+    """Divide advantages by the group std (GRPO); false: Dr. GRPO's centred rewards only."""
+
+    @classmethod
+    def of(cls, cfg) -> LossConfig:
+        """The loss knobs of any config that has them (an AgentConfig), as a LossConfig."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in fields(cls)})
+
+    def validate(self, prefix: str = "agent.") -> None:
+        """Raise ValueError naming the key when a knob is out of range (call before any model loads)."""
+        if self.loss_norm not in LOSS_NORMS:
+            raise ValueError(f"{prefix}loss_norm={self.loss_norm!r}: use one of {', '.join(LOSS_NORMS)}")
+        if not (0 <= self.clip_low < 1 and self.clip_high >= 0):
+            raise ValueError(f"{prefix}clip_low={self.clip_low}, {prefix}clip_high={self.clip_high}: need "
+                             "0 <= clip_low < 1 and clip_high >= 0")
+        if self.beta < 0:
+            raise ValueError(f"{prefix}beta={self.beta}: the KL weight must be >= 0")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"{prefix}max_new_tokens={self.max_new_tokens}: must be >= 1")
 
 
 def group_advantages(rewards: torch.Tensor, scale: bool = True, eps: float = 1e-4) -> torch.Tensor:
@@ -32,19 +74,16 @@ def group_advantages(rewards: torch.Tensor, scale: bool = True, eps: float = 1e-
     return torch.where(std > 0, centred / (std + eps), torch.zeros_like(centred))
 
 
+def trains(advantage: float, cfg: LossConfig) -> bool:
+    """Whether a row is worth a forward pass: with beta=0 a row whose advantage is exactly 0 (every row of
+    a zero-variance group) has exactly zero gradient, so the learner skips it."""
+    return advantage != 0 or cfg.beta > 0
+
+
 def kl_k3(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
     """Per-token k3 estimate of KL(pi || pi_ref); zero where logp == ref_logp."""
     delta = ref_logp - logp
     return torch.exp(delta) - delta - 1
-
-
-@dataclass(frozen=True)
-class LossConfig:
-    clip_low: float = 0.2
-    clip_high: float = 0.2
-    beta: float = 0.0
-    norm: str = "token"  # "token" | "sequence" | "constant"
-    max_tokens: int = 256  # the constant of norm="constant" (use max_new_tokens)
 
 
 def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor,
@@ -67,14 +106,14 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, m
         per_token = per_token + cfg.beta * kl
     n_tokens = float(mask.sum()) if n_tokens is None else n_tokens
     n_seqs = float(mask.shape[0]) if n_seqs is None else n_seqs
-    if cfg.norm == "token":
+    if cfg.loss_norm == "token":
         loss = (per_token * mask).sum() / max(n_tokens, 1.0)
-    elif cfg.norm == "sequence":
+    elif cfg.loss_norm == "sequence":
         loss = ((per_token * mask).sum(1) / mask.sum(1).clamp(min=1)).sum() / max(n_seqs, 1.0)
-    elif cfg.norm == "constant":
-        loss = (per_token * mask).sum() / (max(n_seqs, 1.0) * cfg.max_tokens)
+    elif cfg.loss_norm == "constant":
+        loss = (per_token * mask).sum() / (max(n_seqs, 1.0) * cfg.max_new_tokens)
     else:
-        raise ValueError(f"unknown loss norm {cfg.norm!r}: use token, sequence or constant")
+        raise ValueError(f"unknown loss norm {cfg.loss_norm!r}: use one of {', '.join(LOSS_NORMS)}")
     with torch.no_grad():
         was_clipped = (unclipped != clipped).to(mask.dtype)
         stats = {

@@ -16,16 +16,17 @@ from __future__ import annotations
 import copy
 import math
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
 
-from reasongym.agents.checkpoint import load_checkpoint, save_checkpoint, trainable_state
-from reasongym.agents.grpo import LossConfig, policy_loss
-from reasongym.agents.policy import HFPolicy, TokenLogProbs, autocast, causal_lm
+from reasongym.agents.grpo import LossConfig, policy_loss, trains
+from reasongym.agents.policies.hf import HFPolicy, TokenLogProbs, autocast, causal_lm
+from reasongym.agents.policies.sampler import release_memory
 from reasongym.agents.rollout import Row
-from reasongym.agents.sampler import release_memory
+from reasongym.runs.checkpoints import load_checkpoint, save_checkpoint, trainable_state
 
 
 def lr_lambda(warmup: int, total: int, schedule: str):
@@ -53,7 +54,7 @@ class Learner:
                  max_grad_norm: float = 1.0, micro_batch_size: int = 8, loss: LossConfig | None = None,
                  gradient_checkpointing: bool = False):
         self.policy, self.acc = policy, accelerator
-        self.loss_cfg = loss or LossConfig()
+        self.loss_cfg = LossConfig.of(loss) if loss is not None else LossConfig()  # an AgentConfig will do
         self.max_grad_norm, self.micro = max_grad_norm, micro_batch_size
         params = [p for p in policy.model.parameters() if p.requires_grad]
         if gradient_checkpointing:  # HF's decoder layers recompute in backward, in train mode only
@@ -95,7 +96,7 @@ class Learner:
         process runs the same number of backward passes (DDP synchronises on each)."""
         chunks = [rows[i:i + self.micro] for i in range(0, len(rows), self.micro)]
         while len(chunks) < at_least:
-            chunks.append([Row([self.policy.tokenizer.pad_token_id] * 2, [0, 0], 0.0, -1, 0)])
+            chunks.append([Row([self.policy.tokenizer.pad_token_id] * 2, [0, 0])])
         return chunks
 
     def _global(self, value: float, op: str = "sum") -> float:
@@ -135,25 +136,29 @@ class Learner:
         self.scheduler.step()
         return {"loss": stats["nll"] / max(n_tokens, 1), **finish}
 
-    def grpo_step(self, rows: list[Row], advantages: list[float], mu: int = 1) -> dict[str, float]:
-        """mu optimisation passes of the clipped GRPO loss over this process's rows.
+    def grpo_step(self, rows: list[Row], advantages: list[float] | None = None, mu: int = 1) -> dict[str, float]:
+        """mu optimisation passes of the clipped GRPO loss over this process's rows, each with its
+        `advantage` (agents/rollout.py's set_advantages; `advantages=` overrides them, the older call).
 
-        The loss is normalised by the token (or sequence) count of all rows of the step. With beta=0, rows
-        whose advantage is exactly 0 (all of a zero-variance group) have exactly zero gradient, so they
-        are not run at all; a step where no row has signal leaves the weights unchanged.
+        The loss is normalised by the token (or sequence) count of all rows of the step. Rows that cannot
+        move the weights (grpo.trains: zero advantage without a KL term) are not run at all; a step where
+        no row has signal leaves the weights unchanged.
         """
+        if advantages is not None:
+            if len(advantages) != len(rows):
+                raise ValueError(f"grpo_step: {len(advantages)} advantages for {len(rows)} rows")
+            rows = [replace(row, advantage=float(adv)) for row, adv in zip(rows, advantages)]
         n_tokens = self._global(sum(sum(r.mask) for r in rows))
         n_seqs = self._global(len(rows))
-        keep = [i for i, a in enumerate(advantages) if a != 0 or self.loss_cfg.beta > 0]
+        keep = [i for i, r in enumerate(rows) if trains(r.advantage, self.loss_cfg)]
         n_chunks = int(self._global(-(-len(keep) // self.micro), "max"))
         if n_chunks == 0:
             self.scheduler.step()
             return {"clip_frac": 0.0, "kl": 0.0, "ratio": 1.0, "entropy": 0.0, "grad_norm": 0.0,
                     "lr": self.scheduler.get_last_lr()[0], "tokens": n_tokens, "trained_tokens": 0.0}
         chunks = self._chunks([rows[i] for i in keep], at_least=n_chunks)
-        live = [advantages[i] for i in keep]
-        adv = [torch.tensor((live[k * self.micro:(k + 1) * self.micro] + [0.0] * len(c))[:len(c)],
-                            dtype=torch.float32, device=self.acc.device) for k, c in enumerate(chunks)]
+        adv = [torch.tensor([r.advantage for r in c], dtype=torch.float32, device=self.acc.device)
+               for c in chunks]  # (B,) per micro-batch; padding rows have advantage 0 and mask 0
         ref = self.logprobs(chunks, reference=True) if self.loss_cfg.beta > 0 else None
         old = self.logprobs(chunks) if mu > 1 else None
         for _ in range(mu):

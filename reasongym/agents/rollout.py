@@ -3,7 +3,7 @@
     pool = EnvPool("reasongym/Math-v0", {"difficulty": 1}, size=16)
     tasks = pick_tasks(pool.envs[0], seeds=[101, 102])       # reset(seed) chooses a task
     rollouts = collect(pool, policy, tasks, group_size=8, sampling=SamplingParams(max_new_tokens=128))
-    rows = to_rows(rollouts, policy)                           # ids + mask of the sampled tokens
+    rows = to_rows(rollouts, policy, group_size=8)             # ids + mask + advantage per episode
 
 A group is G resets to the same task (`reset(options={"task": task})`), so any environment built on
 TextEnv trains. Steps of many episodes are verified in parallel threads (the verifiers do their work in
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import gymnasium
 
-from reasongym.core import Completion, Rollout, SamplingParams, Task, Turn
+from reasongym.core import Rollout, SamplingParams, Task, Turn
 from reasongym.registry import make
 
 
@@ -79,23 +79,42 @@ def collect(pool: EnvPool, policy, tasks: list[Task], group_size: int,
 
 @dataclass
 class Row:
-    """One training sequence: token ids and which of them the policy sampled (mask 1)."""
+    """One training sequence: token ids, which of them the policy sampled (mask 1), the episode's return
+    and the advantage of every sampled token (set by `set_advantages`, read by the learner)."""
 
     input_ids: list[int]
     mask: list[int]
-    reward: float
-    group: int
-    completion_tokens: int
+    reward: float = 0.0
+    advantage: float = 0.0
 
 
-def to_rows(rollouts: list[Rollout], policy, group_size: int) -> list[Row]:
-    return [episode_row(r, policy, k // group_size) for k, r in enumerate(rollouts)]
+def to_rows(rollouts: list[Rollout], policy, group_size: int | None = None, scale: bool = True) -> list[Row]:
+    """One row per episode; with group_size, the rows also get their group advantages (set_advantages)."""
+    rows = [episode_row(r, policy) for r in rollouts]
+    return set_advantages(rows, group_size, scale) if group_size else rows
 
 
-def episode_row(rollout: Rollout, policy, group: int) -> Row:
+def set_advantages(rows: list[Row], group_size: int, scale: bool = True) -> list[Row]:
+    """Give each row its GRPO advantage (agents/grpo.py) within its group: rows come group by group, G
+    consecutive rows per task, as `collect` returns them. Returns the rows."""
+    if group_size < 1 or len(rows) % group_size:
+        raise ValueError(f"set_advantages: {len(rows)} rows do not split into groups of {group_size}")
+    import torch  # here, not at the top: evaluation collects rollouts without torch
+
+    from reasongym.agents.grpo import group_advantages
+
+    rewards = torch.tensor([r.reward for r in rows], dtype=torch.float32).view(-1, group_size)  # (N, G)
+    for row, adv in zip(rows, group_advantages(rewards, scale=scale).flatten().tolist()):
+        row.advantage = adv
+    return rows
+
+
+def episode_row(rollout: Rollout, policy) -> Row:
     """Flatten an episode: prompt, then per turn the sampled tokens (mask 1) and the environment's
-    reply rendered by the chat template (mask 0)."""
-    ids = policy.encode_chat(rollout.turns[0].observation)
+    reply rendered by the chat template (mask 0). The prompt's ids come with the first completion when
+    the policy gave them (HFPolicy does), else the chat template is applied here."""
+    first = rollout.turns[0]
+    ids = list(first.completion.prompt_ids or policy.encode_chat(first.observation))
     mask = [0] * len(ids)
     for k, turn in enumerate(rollout.turns):
         sampled = list(turn.completion.token_ids or policy.tokenizer.encode(turn.completion.text))
@@ -105,8 +124,7 @@ def episode_row(rollout: Rollout, policy, group: int) -> Row:
             between = _between_turns(policy, turn, rollout.turns[k + 1].observation)
             ids += between
             mask += [0] * len(between)
-    n_sampled = sum(mask)
-    return Row(ids, mask, rollout.reward, group, n_sampled)
+    return Row(ids, mask, rollout.reward)
 
 
 def _between_turns(policy, turn: Turn, next_obs) -> list[int]:
@@ -124,9 +142,3 @@ def _between_turns(policy, turn: Turn, next_obs) -> list[int]:
     if eos_text and rest.startswith(eos_text):
         rest = rest[len(eos_text):]  # the sampled EOS already closed the reply
     return tok.encode(rest, add_special_tokens=False)
-
-
-def completion_stats(completions: list[Completion]) -> dict[str, float]:
-    lengths = [len(c.token_ids or []) for c in completions]
-    return {"completion_len": sum(lengths) / max(1, len(lengths)),
-            "truncated_frac": sum(c.finish_reason == "length" for c in completions) / max(1, len(completions))}

@@ -5,8 +5,8 @@
     runs/math-001                     a training run: its final/ model; its train_tasks.jsonl is checked
     runs/math-001/final/adapter       a LoRA adapter folder: loaded over its base model
     runs/math-001/checkpoints/step-grpo-00010   a trainer checkpoint: the run's model + those weights
-    oracle | oracle:wrong=0.3,silent=0.1,seed=1 the scripted oracle (reasongym.agents.scripted)
-    openai:http://host:8000/v1,model=NAME      an OpenAI-compatible server (reasongym.agents.remote)
+    oracle | oracle:wrong=0.3,silent=0.1,seed=1 the scripted oracle (reasongym.agents.policies.scripted)
+    openai:http://host:8000/v1,model=NAME      an OpenAI-compatible server (reasongym.agents.policies.remote)
 
 The label written on the command line names the policy everywhere (samples.jsonl keys, tables, plots).
 """
@@ -72,16 +72,16 @@ def parse_policy(label: str) -> PolicySpec:
 def load_policy(spec: PolicySpec, tasks: list[Task], *, device: str = "auto", precision: str = "auto") -> Policy:
     """Build the policy. The oracle is given every task of the evaluation (it answers from their gold)."""
     if spec.kind == "oracle":
-        from reasongym.agents.scripted import ScriptedPolicy
+        from reasongym.agents.policies.scripted import ScriptedPolicy
 
         return ScriptedPolicy.from_spec(spec.target, tasks)
     if spec.kind == "openai":
-        from reasongym.agents.remote import RemotePolicy
+        from reasongym.agents.policies.remote import RemotePolicy
 
         return RemotePolicy.from_spec(spec.target)
     import torch
 
-    from reasongym.agents.policy import HFPolicy
+    from reasongym.agents.policies.hf import HFPolicy
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -94,7 +94,7 @@ def _load_checkpoint(spec: PolicySpec, device: str, precision: str) -> Policy:
     import torch
     from omegaconf import OmegaConf
 
-    from reasongym.agents.policy import HFPolicy
+    from reasongym.agents.policies.hf import HFPolicy
 
     assert spec.checkpoint is not None
     cfg = OmegaConf.load(Path(spec.target) / "config.yaml")

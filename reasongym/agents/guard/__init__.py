@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reasongym.agents.checkpoint import trainable_state
 from reasongym.agents.guard.detect import Detector, Verdict, distinct2, rep3, units
-from reasongym.agents.policy import TokenLogProbs, autocast
+from reasongym.agents.policies.hf import TokenLogProbs, autocast
+from reasongym.runs.checkpoints import trainable_state
 
 
 class Guard:

@@ -1,9 +1,13 @@
 """HFPolicy: a Hugging Face causal LM as a reasongym Policy: chat template, batched sampling, log-probs.
 
-    from reasongym.agents.policy import HFPolicy
+    from reasongym.agents.policies.hf import HFPolicy
     policy = HFPolicy.load("smollm2", lora_r=16)                 # embedded default + a fresh LoRA adapter
     [c] = policy.act([[{"role": "user", "content": "2+2?"}]], SamplingParams(temperature=0))
-    c.text, c.token_ids                                          # the answer and its sampled token ids
+    c.text, c.token_ids, c.prompt_ids                            # the answer, its ids, the prompt's ids
+
+The policy owns the weights and the chat template; generation goes through the sampler it is given
+(`sampler=`: a name, a "module:Class" path or a Sampler; see sampler.py), built on first use and told to
+sync after every optimiser step.
 
 Per-token log-probabilities (`token_logprobs`) run the decoder once and the output head in chunks of
 positions under activation checkpointing, so the full-vocabulary float32 logits of a batch never exist
@@ -12,6 +16,7 @@ at once (the vocabulary is 49k for SmolLM2: 8 x 200 tokens of float32 logits alo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -20,7 +25,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from reasongym.agents.models import load_model_and_tokenizer, resolve_model
-from reasongym.agents.sampler import Sampler
+from reasongym.agents.policies.sampler import Sampler, make_sampler
 from reasongym.core import Completion, Messages, SamplingParams
 
 
@@ -100,16 +105,17 @@ class HFPolicy:
     """A causal LM with its tokenizer. `model` may be a peft model (LoRA) or a plain one."""
 
     def __init__(self, model: nn.Module, tokenizer, *, name: str = "", device: str | torch.device = "cpu",
-                 precision: str = "fp32"):
+                 precision: str = "fp32", sampler: str | Sampler | Callable[..., Sampler] = "kv_cache"):
         self.model, self.tokenizer, self.name = model, tokenizer, name
         self.device, self.precision = torch.device(device), precision
         self.eos_ids = self._eos_ids()
+        self.sampler_spec = sampler
         self._sampler: Sampler | None = None
         self._stale = False
 
     @classmethod
     def load(cls, name: str | None = None, *, device: str | torch.device = "cpu", precision: str = "auto",
-             **lora) -> HFPolicy:
+             sampler: str | Sampler | Callable[..., Sampler] = "kv_cache", **lora) -> HFPolicy:
         """Load by name or path (None / 'smollm2': the embedded default); lora_r=... adds an adapter.
 
         With LoRA and bf16, the frozen base weights are stored in bf16 (half the memory, no cast at every
@@ -127,7 +133,8 @@ class HFPolicy:
             for module in model.modules():
                 if hasattr(module, "cast_input_dtype_enabled"):
                     module.cast_input_dtype_enabled = False
-        return cls(model.to(device), tokenizer, name=resolve_model(name), device=device, precision=precision)
+        return cls(model.to(device), tokenizer, name=resolve_model(name), device=device, precision=precision,
+                   sampler=sampler)
 
     def _eos_ids(self) -> list[int]:
         gen = getattr(causal_lm(self.model), "generation_config", None)
@@ -145,18 +152,19 @@ class HFPolicy:
 
     # -- sampling -----------------------------------------------------------------------------------
     def act(self, observations: list[Messages], sampling: SamplingParams) -> list[Completion]:
-        prompts = [self.encode_chat(obs) for obs in observations for _ in range(sampling.n)]
-        return self.generate(prompts, sampling)
+        prompts = [self.encode_chat(obs) for obs in observations]
+        return self.generate([p for p in prompts for _ in range(sampling.n)], sampling)
 
     def mark_updated(self) -> None:
         """The trained weights changed: the sampling copy re-syncs before the next generation."""
         self._stale = True
 
     def sampler(self) -> Sampler:
+        """The sampler, built on first use, synced when the weights changed since the last round."""
         if self._sampler is None:
             dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
-            self._sampler = Sampler(getattr(self.model, "module", self.model), eos_ids=self.eos_ids,
-                                    pad_id=self.tokenizer.pad_token_id, dtype=dtype)
+            self._sampler = make_sampler(self.sampler_spec, getattr(self.model, "module", self.model),
+                                         eos_ids=self.eos_ids, pad_id=self.tokenizer.pad_token_id, dtype=dtype)
         elif self._stale:
             self._sampler.sync(getattr(self.model, "module", self.model))
         self._stale = False
@@ -164,14 +172,15 @@ class HFPolicy:
 
     def generate(self, prompts: list[list[int]], sampling: SamplingParams,
                  batch_size: int = 256) -> list[Completion]:
-        """Sample one completion per prompt; stops at EOS or max_new_tokens (see agents/sampler.py)."""
+        """Sample one completion per prompt; stops at EOS or max_new_tokens (see sampler.py)."""
         sampler, out = self.sampler(), []
         for i in range(0, len(prompts), batch_size):
-            rows = sampler.sample(prompts[i:i + batch_size], temperature=sampling.temperature,
+            batch = prompts[i:i + batch_size]
+            rows = sampler.sample(batch, temperature=sampling.temperature,
                                   top_p=sampling.top_p, max_new_tokens=sampling.max_new_tokens)
-            for ids in rows:
+            for prompt, ids in zip(batch, rows):
                 ended = bool(ids) and ids[-1] in self.eos_ids
-                out.append(Completion(text=self.decode(ids), token_ids=ids,
+                out.append(Completion(text=self.decode(ids), token_ids=ids, prompt_ids=list(prompt),
                                       finish_reason="stop" if ended else "length"))
         return out
 

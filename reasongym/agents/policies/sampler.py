@@ -1,17 +1,24 @@
-"""Batched sampling with a KV cache that drops finished rows, on a low-precision copy of the weights.
+"""The sampler seam of HFPolicy: a `Sampler` protocol, and the default one, a KV-cache loop on token ids.
 
-Why not `model.generate`? On a CPU the decode step of a small model is bound by per-operation overhead
-and memory traffic, not arithmetic. Two things help: (1) rows that reached EOS leave the batch (and the
-KV cache) at once, instead of being padded to the longest rollout; (2) sampling runs on a bf16 copy of
-the weights where bf16 is fast (AMX / CUDA), synchronised from the trained weights before each round
-(LoRA deltas merged in), while training keeps fp32 master weights.
+A sampler knows only token ids (nanochat's engine is the model): `sample(prompts, ...)` returns the new
+ids of each prompt (ending with an EOS id when one was sampled), `sync(model)` is called after every
+optimiser step so it samples from the current weights. HFPolicy builds its sampler from a spec:
+`kv_cache` (below), or "module:Class" of your own (a vLLM engine, speculative decoding, ...), built as
+`Class(model, eos_ids=..., pad_id=..., dtype=...)`. Adding a sampler is one new file and one config value:
+`python -m reasongym.train agent.sampler=my_pkg.vllm_sampler:VLLMSampler`.
+
+Why not `model.generate` for the default? On a CPU the decode step of a small model is bound by
+per-operation overhead and memory traffic, not arithmetic. Two things help: (1) rows that reached EOS
+leave the batch (and the KV cache) at once, instead of being padded to the longest rollout; (2) sampling
+runs on a bf16 copy of the weights where bf16 is fast (AMX / CUDA), synchronised from the trained weights
+before each round (LoRA deltas merged in), while training keeps fp32 master weights.
 
 Memory: where the sampling precision is the trained weights' own, no copy is made. A plain model samples
 from itself; a LoRA model gets its adapter merged into the fp32 base weights for the round and taken out
 again after it (peft's merge_adapter/unmerge_adapter; the round trip moves a weight by a rounding error),
 so the sampling weights cost nothing beyond the model's own.
 
-    sampler = Sampler(model, eos_ids=[2], pad_id=2, dtype=torch.bfloat16)
+    sampler = KVCacheSampler(model, eos_ids=[2], pad_id=2, dtype=torch.bfloat16)
     sampler.sync(model)                                # after an optimiser step
     rows = sampler.sample([[1, 5, 9], [1, 7]], temperature=1.0, top_p=1.0, max_new_tokens=64)
 """
@@ -20,7 +27,9 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import importlib
 import sys
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -43,7 +52,48 @@ def release_memory() -> None:
             pass
 
 
-class Sampler:
+@runtime_checkable
+class Sampler(Protocol):
+    """What HFPolicy needs from a generation backend."""
+
+    def sample(self, prompts: list[list[int]], *, temperature: float, top_p: float,
+               max_new_tokens: int) -> list[list[int]]:
+        """New token ids for each prompt (ending with an EOS id when one was sampled)."""
+        ...
+
+    def sync(self, model: nn.Module) -> None:
+        """The trained weights changed: sample from `model`'s current weights from now on."""
+        ...
+
+
+SAMPLERS = {"kv_cache": "reasongym.agents.policies.sampler:KVCacheSampler"}
+
+
+def make_sampler(spec, model: nn.Module, *, eos_ids: list[int], pad_id: int, dtype: torch.dtype) -> Sampler:
+    """A sampler from a spec: a built-in name (kv_cache), a "module:Class" path, a class or factory called
+    as `spec(model, eos_ids=, pad_id=, dtype=)`, or a ready Sampler (used as it is)."""
+    if isinstance(spec, str):
+        path = SAMPLERS.get(spec, spec)
+        module, sep, name = path.partition(":")
+        if not sep:
+            raise ValueError(f"sampler {spec!r}: use one of {sorted(SAMPLERS)} or a 'module:Class' path")
+        try:
+            spec = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"sampler {spec!r}: cannot import {name} from {module} ({exc})") from exc
+    if isinstance(spec, Sampler) and not isinstance(spec, type):
+        return spec
+    if not callable(spec):
+        raise TypeError(f"sampler {spec!r} is neither a Sampler (sample and sync) nor a class that builds one")
+    sampler = spec(model, eos_ids=eos_ids, pad_id=pad_id, dtype=dtype)
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"sampler {spec!r} built a {type(sampler).__name__}, which lacks sample() or sync()")
+    return sampler
+
+
+class KVCacheSampler:
+    """The default sampler: batched decoding with a KV cache that drops finished rows."""
+
     def __init__(self, model: nn.Module, *, eos_ids: list[int], pad_id: int, dtype: torch.dtype | None = None):
         self.eos_ids, self.pad_id = list(eos_ids), pad_id
         self.device = next(model.parameters()).device
