@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from reasongym.runlog import read_jsonl
+from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train
 
 DEFAULTS = ["env=math", "eval_tasks=200"]

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from reasongym.agents.progress import Progress
+from reasongym.runs.progress import Progress
 from reasongym.agents.rollout import EnvPool, collect
 from reasongym.cli import parse_cli
 from reasongym.core import SamplingParams, content_hash

@@ -17,15 +17,17 @@ length is visible. Train a policy on it with
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from reasongym.cli import ConfigError, parse_cli, run_cli
-from reasongym.evaluation.metrics import compare, estimate, mcnemar_p
+from reasongym.config import PRECISIONS, check_name, check_values
 from reasongym.rlhf.preferences import PreferenceDataError, load_rankings, split_rankings
+from reasongym.rlhf.report import describe, pairwise_report
+from reasongym.runs.progress import Progress
+from reasongym.runs.run import load_resumed
 
 
 @dataclass
@@ -84,6 +86,8 @@ class RewardTrainConfig:
     """Rankings in the periodic held-out evaluations (0: all); the final one always uses all."""
     save_every: int = 50
     """Checkpoint every N steps (weights, optimizer, scheduler, RNG, step)."""
+    save_every_min: float = 0.0
+    """Also checkpoint when this many minutes have passed since the last one (0: off)."""
     keep_checkpoints: int = 2
     """How many recent checkpoints to keep on disk."""
     precision: str = "auto"
@@ -131,59 +135,31 @@ def evaluate_rm(cfg: RewardEvalConfig) -> dict:
 
     if not cfg.rm or not cfg.data:
         raise ConfigError("eval needs rm=<folder of a trained reward model> and data=<ranking file>")
-    if cfg.split not in ("heldout", "train", "all"):
-        raise ConfigError(f"split must be heldout, train or all, got {cfg.split!r}")
+    check_values([("split", cfg.split, cfg.split in ("heldout", "train", "all"), "use heldout, train or all"),
+                  ("batch_size", cfg.batch_size, cfg.batch_size >= 1, "must be >= 1"),
+                  ("precision", cfg.precision, cfg.precision in PRECISIONS, f"use one of {', '.join(PRECISIONS)}"),
+                  ("heldout_percent", cfg.heldout_percent, 0 < cfg.heldout_percent < 100, "must be in 1..99")])
+    if not (Path(cfg.rm) / "config.json").exists():
+        raise ConfigError(f"rm={cfg.rm}: not a saved reward model (no config.json); pass runs/<name>/final")
+    if not Path(cfg.data).exists():
+        raise ConfigError(f"data={cfg.data}: no such file")
     rankings = load_rankings(cfg.data, limit=cfg.limit or None)
     if cfg.split != "all":
         rankings = split_rankings(rankings, cfg.heldout_percent)[cfg.split == "heldout"]
     rm = RewardModel.load(cfg.rm, precision=cfg.precision)
     t0 = time.time()
     seqs = [rm.encode(r.messages, x) for r in rankings for x in r.responses]
-    scores = rm.score_ids(seqs, cfg.batch_size)
+    bar, scores = Progress(len(seqs), "scoring responses"), []
+    for b in range(0, len(seqs), cfg.batch_size):  # the bar moves every batch of batch_size sequences
+        scores += rm.score_ids(seqs[b:b + cfg.batch_size], cfg.batch_size)
+        bar.update(len(seqs[b:b + cfg.batch_size]))
+    bar.close()
     report = {"rm": cfg.rm, "data": cfg.data, "split": cfg.split, "heldout_percent": cfg.heldout_percent,
               **pairwise_report(rankings, scores), "seconds": time.time() - t0, "precision": rm.precision}
     out = Path(cfg.out) if cfg.out else Path(cfg.rm) / f"eval-{Path(cfg.data).name.split('.')[0]}-{cfg.split}.json"
     out.write_text(json.dumps(report, indent=1))
     print(f"reasongym.reward eval: {describe(report)} on the {cfg.split} split -> {out}")
     return report
-
-
-def pairwise_report(rankings, scores: list[float]) -> dict:
-    """Accuracy with a 95% bootstrap interval over rankings, sign test against chance, BT loss, and the
-    length baselines on the same pairs, from the scores of every response (flattened in order)."""
-    from reasongym.rlhf.model import pairwise_metrics
-
-    accs, losses = pairwise_metrics(scores, rankings)
-    longer, shorter = length_baselines(rankings)
-    acc, right = estimate(accs), sum(accs)
-    return {
-        "rankings": len(rankings), "pairs": sum(len(r.pairs()) for r in rankings),
-        "pairwise_accuracy": acc.mean, "ci95": [acc.lo, acc.hi], "bt_loss": sum(losses) / len(losses),
-        "sign_test_p_vs_chance": mcnemar_p(round(len(accs) - right), round(right)),
-        "longer_wins_accuracy": sum(longer) / len(longer), "shorter_wins_accuracy": sum(shorter) / len(shorter),
-        "vs_best_length_baseline": compare(max((longer, shorter), key=sum), accs, names=("length", "rm"),
-                                           metric="pairwise accuracy").as_dict(),
-        "score_mean": sum(scores) / len(scores), "score_std": statistics.pstdev(scores),
-    }
-
-
-def describe(report: dict) -> str:
-    lo, hi = report["ci95"]
-    return (f"pairwise accuracy {100 * report['pairwise_accuracy']:.1f}% [95% CI {100 * lo:.1f}, {100 * hi:.1f}] "
-            f"on {report['rankings']} rankings (sign test vs chance p={report['sign_test_p_vs_chance']:.2g}; "
-            f"BT loss {report['bt_loss']:.3f}; shorter-wins {100 * report['shorter_wins_accuracy']:.1f}%, "
-            f"longer-wins {100 * report['longer_wins_accuracy']:.1f}%)")
-
-
-def length_baselines(rankings) -> tuple[list[float], list[float]]:
-    """Per-ranking pairwise accuracy of "the longer reply wins" and "the shorter reply wins" (ties half)."""
-    longer, shorter = [], []
-    for r in rankings:
-        pairs = r.pairs()
-        n = [len(x) for x in r.responses]
-        longer.append(sum(1.0 if n[i] > n[j] else 0.5 if n[i] == n[j] else 0.0 for i, j in pairs) / len(pairs))
-        shorter.append(sum(1.0 if n[i] < n[j] else 0.5 if n[i] == n[j] else 0.0 for i, j in pairs) / len(pairs))
-    return longer, shorter
 
 
 COMMANDS = {"train": RewardTrainConfig, "eval": RewardEvalConfig}
@@ -199,31 +175,58 @@ def main(argv: list[str] | None = None):
                           f"(got {argv[0] if argv else 'nothing'!r}); e.g. python -m reasongym.reward train data=...")
     command, rest = argv[0], argv[1:]
     cfg = parse_cli(COMMANDS[command], rest, prog=f"reasongym.reward {command}")
-    try:
-        if command == "train":
-            from reasongym.rlhf.train import train
+    from reasongym.agents.models import check_model
 
-            check_train_config(cfg)
-            return train(cfg)
-        return evaluate_rm(cfg)
-    except (PreferenceDataError, FileNotFoundError) as exc:  # one clear line, no traceback
+    try:
+        if command == "eval":
+            return evaluate_rm(cfg)
+        cfg = load_resumed(cfg, RewardTrainConfig)
+        check_train_config(cfg)
+        train_set, heldout = training_data(cfg)  # before any folder or model: a bad row is one line
+        check_model(cfg.base, key="base")
+    except PreferenceDataError as exc:  # one clear line, no traceback
         raise ConfigError(str(exc)) from exc
+    from reasongym.rlhf.train import train
+
+    return train(cfg, train_set, heldout)
+
+
+def training_data(cfg: RewardTrainConfig):
+    rankings = load_rankings(cfg.data, limit=cfg.limit or None)
+    train_set, heldout = split_rankings(rankings, cfg.heldout_percent)
+    if cfg.train_limit:
+        train_set = train_set[: cfg.train_limit]
+    if not train_set or not heldout:
+        raise ConfigError(f"data={cfg.data}: the split left {len(train_set)} training and {len(heldout)} held-out "
+                          f"rankings; use more rows or another heldout_percent (now {cfg.heldout_percent})")
+    return train_set, heldout
 
 
 def check_train_config(cfg: RewardTrainConfig) -> None:
-    """Fail before loading any model: the choices and the data file of a training run."""
+    """Fail before loading any model or making a folder: every value and the data file."""
     from reasongym.rlhf.model import TRAINABLE
 
-    if cfg.resume:
-        return
     if not cfg.data:
         raise ConfigError("train needs data=<JSONL(.gz) of pairs or rankings>")
     if not Path(cfg.data).exists():
         raise ConfigError(f"data={cfg.data}: no such file")
-    for key, value, allowed in (("trainable", cfg.trainable, TRAINABLE), ("loss", cfg.loss, ("pairs", "plackett-luce")),
-                                ("schedule", cfg.schedule, ("constant", "linear", "cosine"))):
-        if value not in allowed:
-            raise ConfigError(f"{key}={value!r}: use one of {', '.join(allowed)}")
+    check_name(cfg.name)
+    check_values([(key, value, value in allowed, f"use one of {', '.join(allowed)}") for key, value, allowed in (
+        ("trainable", cfg.trainable, TRAINABLE), ("loss", cfg.loss, ("pairs", "plackett-luce")),
+        ("schedule", cfg.schedule, ("constant", "linear", "cosine")), ("precision", cfg.precision, PRECISIONS))])
+    check_values([
+        ("lr", cfg.lr, cfg.lr > 0, "must be > 0"), ("epochs", cfg.epochs, cfg.epochs > 0, "must be > 0"),
+        ("batch_size", cfg.batch_size, cfg.batch_size >= 1, "must be >= 1"),
+        ("micro_batch_size", cfg.micro_batch_size, cfg.micro_batch_size >= 1, "must be >= 1"),
+        ("save_every", cfg.save_every, cfg.save_every >= 1, "must be >= 1"),
+        ("save_every_min", cfg.save_every_min, cfg.save_every_min >= 0, "must be >= 0 (0: off)"),
+        ("keep_checkpoints", cfg.keep_checkpoints, cfg.keep_checkpoints >= 1, "must be >= 1"),
+        ("eval_every", cfg.eval_every, cfg.eval_every >= 0, "must be >= 0"),
+        ("heldout_percent", cfg.heldout_percent, 0 < cfg.heldout_percent < 100, "must be in 1..99"),
+        ("warmup_frac", cfg.warmup_frac, 0 <= cfg.warmup_frac < 1, "must be in [0, 1)"),
+        ("lora_r", cfg.lora_r, cfg.lora_r >= 1 or cfg.trainable != "lora", "must be >= 1 with trainable=lora"),
+        ("max_len", cfg.max_len, cfg.max_len >= 8, "must be >= 8 tokens"),
+        ("run_dir", cfg.run_dir, bool(cfg.run_dir), "must name a folder (e.g. runs)")])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import torch
 
 from reasongym.reward import main as reward_main
 from reasongym.rlhf.model import RewardModel, bradley_terry_loss, plackett_luce_loss
-from reasongym.runlog import read_jsonl
+from reasongym.runs.log import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "apple river stone cloud bread green quiet music paper light window garden".split()

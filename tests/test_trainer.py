@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from reasongym.runlog import read_jsonl
+from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ every time) -> a 1-output head on the backbone (LoRA, full, or the top layers) -
 rankings in a seeded order, each process its share, micro-batches of whole rankings, loss = Bradley-Terry
 on every ordered pair of a ranking (or Plackett-Luce), averaged per ranking over the whole step and all
 processes -> clip, AdamW, schedule -> held-out pairwise accuracy and loss every `eval_every` steps.
-The same accelerate machinery as the GRPO learner (reasongym/agents/trainer.py): `accelerate launch`
+The run machinery of reasongym/runs (folder, resume, seeding, checkpoints) shared with the GRPO recipe: `accelerate launch`
 runs it on N processes; checkpoints (weights, optimizer, scheduler, RNG, step) are atomic, so a killed run
 continues with `resume=runs/rm-001`. A run leaves runs/<name>/: config.yaml, split.json, metrics.jsonl,
 checkpoints/, plots/, final/ (Hugging Face format + reward_model.json), summary.json.
@@ -17,23 +17,16 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import broadcast_object_list, gather_object, set_seed
-from omegaconf import OmegaConf
+from accelerate.utils import gather_object
 
-from reasongym.agents.checkpoint import load_checkpoint, save_checkpoint
 from reasongym.agents.models import resolve_model
-from reasongym.agents.progress import Progress
-from reasongym.agents.trainer import lr_lambda
 from reasongym.cli import to_yaml
-from reasongym.reward import describe, pairwise_report
 from reasongym.rlhf.model import (
     RewardModel,
     bradley_terry_loss,
@@ -42,8 +35,12 @@ from reasongym.rlhf.model import (
     resolve_precision,
     rm_autocast,
 )
-from reasongym.rlhf.preferences import Ranking, load_rankings, split_rankings
-from reasongym.runlog import RunLog, next_run_dir
+from reasongym.rlhf.preferences import Ranking
+from reasongym.rlhf.report import describe, pairwise_report
+from reasongym.runs.checkpoints import load_checkpoint
+from reasongym.runs.optim import accumulating, lr_lambda, optimizer_step
+from reasongym.runs.progress import Progress
+from reasongym.runs.run import open_run
 
 CURVES = ["loss", "accuracy", "heldout_accuracy", "heldout_loss", "lr", "grad_norm", "step_time"]
 LOSSES = ("pairs", "plackett-luce")
@@ -110,8 +107,7 @@ class RewardTrainer:
         for k, chunk in enumerate(chunks):
             seqs = [s for r in chunk for s in encoded[id(r)]]
             ids, mask = self.rm.batch(seqs, self.acc.device)
-            sync = k == len(chunks) - 1
-            with (nullcontext() if sync else self.acc.no_sync(self.module)):
+            with accumulating(self.acc, self.module, last=k == len(chunks) - 1):
                 with rm_autocast(self.acc.device, self.rm.precision):
                     scores = self.module(ids, mask)  # (B,)
                 losses, start = [], 0
@@ -127,14 +123,10 @@ class RewardTrainer:
                 self.acc.backward(loss * self.acc.num_processes)
             loss_sum += float(loss.detach()) * n_global
             tokens += int(mask.sum())
-        norm = float(self.acc.clip_grad_norm_(self.params, self.cfg.max_grad_norm)) if self.cfg.max_grad_norm else 0.0
-        lr = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        done = optimizer_step(self.acc, self.params, self.optimizer, self.scheduler, self.cfg.max_grad_norm)
         n_pairs = self._global(pairs)
         return {"loss": self._global(loss_sum) / max(n_global, 1.0), "accuracy": self._global(correct) / max(n_pairs, 1),
-                "grad_norm": norm, "lr": lr, "tokens": self._global(tokens)}
+                **done, "tokens": self._global(tokens)}
 
 
 def heldout_scores(rm: RewardModel, acc: Accelerator, rankings: list[Ranking], batch_size: int) -> list[float]:
@@ -156,106 +148,85 @@ def evaluate(rm: RewardModel, acc: Accelerator, rankings: list[Ranking], batch_s
             "heldout_rankings": len(rankings)}
 
 
-def train(cfg) -> Path:
-    """Run (or resume) one reward-model training; returns the run folder."""
-    acc = Accelerator(cpu=not torch.cuda.is_available())
-    if cfg.resume:
-        resume = Path(cfg.resume)
-        if not (resume / "config.yaml").exists():
-            raise FileNotFoundError(f"resume={cfg.resume}: no config.yaml there; is it a reward-model run folder?")
-        cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(type(cfg)), OmegaConf.load(resume / "config.yaml")))
-        cfg.resume = str(resume)
-    if not cfg.data:
-        raise ValueError("data= is required: a JSONL(.gz) file of pairs or rankings")
-    if cfg.loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {cfg.loss!r}")
-    folder = [Path(cfg.resume) if cfg.resume else
-              (Path(cfg.run_dir) / cfg.name if cfg.name else next_run_dir(cfg.run_dir, "rm"))]
-    broadcast_object_list(folder)
-    folder = folder[0]
-    log = RunLog(folder, enabled=acc.is_main_process)
-    set_seed(cfg.seed + acc.process_index)
+def train(cfg, train_set: list[Ranking], heldout: list[Ranking]) -> Path:
+    """Run (or resume) one reward-model training on already split rankings; returns the run folder.
+    The caller (reasongym/reward.py) has checked every setting and loaded the data: nothing here is a
+    user mistake that could leave a half-made run folder."""
+    with open_run(cfg, prefix="rm", command="python -m reasongym.reward train", config_yaml=to_yaml(cfg)) as run:
+        acc = run.acc
+        precision = resolve_precision(cfg.precision, acc.device)
+        rm = RewardModel.from_backbone(resolve_model(cfg.base), trainable=cfg.trainable, lora_r=cfg.lora_r,
+                                       lora_alpha=cfg.lora_alpha, top_layers=cfg.top_layers, layers=cfg.layers,
+                                       max_len=cfg.max_len, prompt_turns=cfg.prompt_turns, precision=precision)
+        rm.to(acc.device)
+        total = max(1, math.ceil(cfg.epochs * len(train_set) / cfg.batch_size))
+        trainer = RewardTrainer(rm, acc, cfg, total)
+        if run.fresh and run.main:
+            (run.folder / "split.json").write_text(json.dumps(split_info(cfg, train_set, heldout), indent=1))
+        run.say(f"reasongym.reward train: {cfg.data} ({len(train_set)} train / {len(heldout)} held-out rankings) | "
+                f"{rm.name} {cfg.trainable} ({sum(p.numel() for p in trainer.params) / 1e6:.2f}M trainable, "
+                f"{precision}) | {total} steps | {run.folder}")
+        done = 0
+        if run.latest is not None:
+            done = load_checkpoint(acc, run.latest, rm, trainer.optimizer, trainer.scheduler)["step"]
+            run.say(f"resuming reward-model training at step {min(done + 1, total)}/{total} from {run.latest}")
+        loop(cfg, run, rm, trainer, train_set, heldout, done, total)
+        return finish(cfg, run, rm, trainer, heldout, total, precision)
 
-    rankings = load_rankings(cfg.data, limit=cfg.limit or None)
-    train_set, heldout = split_rankings(rankings, cfg.heldout_percent)
-    if cfg.train_limit:
-        train_set = train_set[: cfg.train_limit]
-    if not train_set or not heldout:
-        raise ValueError(f"{cfg.data}: the split left {len(train_set)} training and {len(heldout)} held-out "
-                         f"rankings; use more rows or another heldout_percent (now {cfg.heldout_percent})")
-    precision = resolve_precision(cfg.precision, acc.device)
-    rm = RewardModel.from_backbone(resolve_model(cfg.base), trainable=cfg.trainable, lora_r=cfg.lora_r,
-                                   lora_alpha=cfg.lora_alpha, top_layers=cfg.top_layers, layers=cfg.layers,
-                                   max_len=cfg.max_len, prompt_turns=cfg.prompt_turns, precision=precision)
-    rm.to(acc.device)
-    total = max(1, math.ceil(cfg.epochs * len(train_set) / cfg.batch_size))
-    trainer = RewardTrainer(rm, acc, cfg, total)
-    n_train = sum(p.numel() for p in trainer.params)
-    if acc.is_main_process and not cfg.resume:
-        (folder / "config.yaml").write_text(to_yaml(cfg))
-        (folder / "split.json").write_text(json.dumps({
-            "data": cfg.data, "heldout_percent": cfg.heldout_percent, "rule": "sha256(first user message) % 100",
+
+def split_info(cfg, train_set: list[Ranking], heldout: list[Ranking]) -> dict:
+    return {"data": cfg.data, "heldout_percent": cfg.heldout_percent, "rule": "sha256(first user message) % 100",
             "train_rankings": len(train_set), "heldout_rankings": len(heldout),
-            "train_pairs": sum(len(r.pairs()) for r in train_set), "heldout_pairs": sum(len(r.pairs()) for r in heldout),
-        }, indent=1))
-    acc.print(f"reasongym.reward train: {cfg.data} ({len(train_set)} train / {len(heldout)} held-out rankings) | "
-              f"{rm.name} {cfg.trainable} ({n_train / 1e6:.2f}M trainable, {precision}) | {total} steps | {folder}")
+            "train_pairs": sum(len(r.pairs()) for r in train_set), "heldout_pairs": sum(len(r.pairs()) for r in heldout)}
 
-    ckpt_root, state = folder / "checkpoints", {"step": 0}
-    last = sorted(ckpt_root.glob("step-*"), key=lambda p: p.stat().st_mtime) if cfg.resume else []
-    if last:
-        state = load_checkpoint(acc, last[-1], rm, trainer.optimizer, trainer.scheduler)
-        acc.print(f"resumed from {last[-1]} (step {state['step']})")
-    log.truncate("metrics.jsonl", lambda r: r["step"] <= state["step"])
+
+def loop(cfg, run, rm, trainer, train_set, heldout, done: int, total: int) -> None:
+    acc, rank, world = run.acc, run.acc.process_index, run.acc.num_processes
     eval_set = heldout[: cfg.eval_limit] if cfg.eval_limit else heldout
-    rank, world = acc.process_index, acc.num_processes
-    if cfg.eval_every and state["step"] == 0:  # the untrained head: the start of the held-out curve
-        log.metrics({"phase": "heldout", "step": 0, **evaluate(rm, acc, eval_set, cfg.micro_batch_size)})
-    bar = Progress(total, "reward model", enabled=acc.is_main_process)
-    bar.advance(state["step"])
-    start = time.time()
-    for step in range(state["step"] + 1, total + 1):
-        t0 = time.time()
-        mine = [train_set[i] for i in batch_indices(len(train_set), cfg.batch_size, step, cfg.seed)[rank::world]]
-        encoded = {id(r): [rm.encode(r.messages, x) for x in r.responses] for r in mine}
-        stats = trainer.step(mine, encoded)
-        row = {"phase": "train", "step": step, **stats, "step_time": time.time() - t0}
-        log.metrics(row)
-        bar.update(1, loss=stats["loss"], acc=stats["accuracy"])
-        if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
-            ev = evaluate(rm, acc, eval_set, cfg.micro_batch_size)
-            log.metrics({"phase": "heldout", "step": step, **ev})
-            bar.update(0, heldout=ev["heldout_accuracy"])
-            if cfg.plots:
-                log.plot(CURVES)
-        if step % cfg.save_every == 0 or step == total:
-            _checkpoint(acc, rm, trainer, ckpt_root, step, cfg.keep_checkpoints)
-    bar.close()
-    seconds = time.time() - start
-    t0 = time.time()
+    if cfg.eval_every and done == 0:  # the untrained head: the start of the held-out curve
+        run.log.metrics({"phase": "heldout", "step": 0, **evaluate(rm, acc, eval_set, cfg.micro_batch_size),
+                         "minutes": run.minutes()})
+    bar = Progress(total, "reward model", enabled=run.main, done=done)
+    try:
+        for step in range(done + 1, total + 1):
+            t0 = time.time()
+            mine = [train_set[i] for i in batch_indices(len(train_set), cfg.batch_size, step, cfg.seed)[rank::world]]
+            encoded = {id(r): [rm.encode(r.messages, x) for x in r.responses] for r in mine}
+            stats = trainer.step(mine, encoded)
+            run.log.metrics({"phase": "train", "step": step, **stats, "step_time": time.time() - t0,
+                             "minutes": run.minutes()})
+            bar.update(1, loss=stats["loss"], acc=stats["accuracy"])
+            if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
+                ev = evaluate(rm, acc, eval_set, cfg.micro_batch_size)
+                run.log.metrics({"phase": "heldout", "step": step, **ev, "minutes": run.minutes()})
+                bar.update(0, heldout=ev["heldout_accuracy"])
+                if cfg.plots:
+                    run.log.plot()
+            if run.due(step, total):
+                run.save(rm, trainer.optimizer, trainer.scheduler, {"step": step})
+            run.check_stop(f"reward-model step {step}/{total}")
+    finally:
+        bar.close()
+
+
+def finish(cfg, run, rm, trainer, heldout, total: int, precision: str) -> Path:
+    acc, folder, t0 = run.acc, run.folder, time.time()
     report = pairwise_report(heldout, heldout_scores(rm, acc, heldout, cfg.micro_batch_size))
-    eval_seconds = time.time() - t0
-    if acc.is_main_process:
-        log.metrics({"phase": "heldout", "step": total, "heldout_accuracy": report["pairwise_accuracy"],
-                     "heldout_loss": report["bt_loss"], "heldout_rankings": report["rankings"]})
+    if run.main:
+        run.log.metrics({"phase": "heldout", "step": total, "heldout_accuracy": report["pairwise_accuracy"],
+                         "heldout_loss": report["bt_loss"], "heldout_rankings": report["rankings"],
+                         "minutes": run.minutes()})
         rm.stats = {"mean": report["score_mean"], "std": report["score_std"], "on": "held-out responses"}
         rm.save(folder / "final", base=cfg.base, data=cfg.data, heldout_percent=cfg.heldout_percent,
                 heldout_accuracy=report["pairwise_accuracy"], heldout_loss=report["bt_loss"])
         summary = {"run": str(folder), "final": str(folder / "final"), "heldout": report,
-                   "heldout_accuracy": report["pairwise_accuracy"], "steps": total,
-                   "train_seconds_this_session": seconds, "eval_seconds": eval_seconds,
-                   "trainable_params": n_train, "precision": precision,
+                   "heldout_accuracy": report["pairwise_accuracy"], "steps": total, "minutes_total": run.minutes(),
+                   "eval_seconds": time.time() - t0, "precision": precision,
+                   "trainable_params": sum(p.numel() for p in trainer.params),
                    "split": json.loads((folder / "split.json").read_text())}
         (folder / "summary.json").write_text(json.dumps(summary, indent=1))
         if cfg.plots:
-            log.plot(CURVES)
+            run.log.plot()
         print(f"reasongym.reward train: held-out {describe(report)} -> {folder / 'final'}")
     acc.wait_for_everyone()
     return folder
-
-
-def _checkpoint(acc, rm, trainer: RewardTrainer, root: Path, step: int, keep: int) -> None:
-    save_checkpoint(acc, root / f"step-{step:05d}", rm, trainer.optimizer, trainer.scheduler, {"step": step})
-    if acc.is_main_process:
-        for p in sorted(root.glob("step-*"), key=lambda p: p.stat().st_mtime)[:-max(1, keep)]:
-            shutil.rmtree(p, ignore_errors=True)
