@@ -2,10 +2,10 @@
 
 State carries across calls the way a notebook's does (a variable set in call 1 is there in call 2), but
 no interpreter outlives a call: call k is one fresh `run_program` (reasongym.verifiers.code.sandbox) that
-first replays cells 1..k-1 with their output thrown away and their exceptions swallowed (as a notebook
-keeps a failed cell's partial effects; a cell stopped by a limit, a timeout or the memory cap, is dropped
-from the session, or every later call would hit the same limit), then runs cell k and shows its output. Why replay rather than a
-persistent interpreter:
+first replays the earlier cells that ran cleanly, their output thrown away, then runs cell k and shows
+its output. A cell that failed (an exception, a timeout, the memory cap) is not replayed, so a loop or a
+fork in it cannot strike again on every later call; a policy re-runs its fixed code. Why replay rather
+than a persistent interpreter:
 
 - every call gets every guarantee of the sandbox unchanged (fresh namespaces and tmpfs, rlimits, the
   wall-clock watchdog, teardown of everything the call started): nothing stays alive between an
@@ -113,15 +113,15 @@ class PythonSession:
         self.cells = []
 
     def run(self, code: str) -> ToolResult:
-        """Run one cell after replaying the earlier ones; it joins the session unless a limit stopped it."""
+        """Run one cell after replaying the earlier clean ones; it joins the session if it ran cleanly."""
         if len(code) > self.max_cell_chars:
             return ToolResult("error", f"The cell has {len(code)} characters; the limit is {self.max_cell_chars}. "
                               "Write a shorter program.", 0.0, "cell too long")
         self.cells.append(code)
         r = run_program(RUNNER, stdin=json.dumps(self.cells), timeout_s=self.timeout_s, memory_mb=self.memory_mb,
                         sandbox=self.sandbox)
-        if r.status in ("timeout", "memory", "killed"):
-            self.cells.pop()  # replaying it would hit the same limit on every later call
+        if r.status != "ok":
+            self.cells.pop()  # a failed cell is not replayed: a loop or a fork would strike again every call
         text = (r.stdout + r.stderr).strip("\n")
         if r.status == "timeout":
             text += f"\n[timed out: the call ran past its {self.timeout_s:g} s limit]"
