@@ -113,3 +113,12 @@ register(
     alias={"jagged-tool": {}, "jagged-tool-heldout": {"split": "heldout"}},
     kwargs={"source": "reasongym/Jagged-v0"},
 )
+
+register(
+    "reasongym/ReasoningGym-v0",
+    entry_point="reasongym.integrations.reasoning_gym:ReasoningGymEnv",
+    description="a reasoning-gym procedural dataset (dataset=, config=; pip install 'reasongym[reasoning-gym]')",
+    splits=("train", "heldout"),
+    verifier="the dataset's own score_answer on the last \\boxed{}",
+    alias={"reasoning-gym": {}, "reasoning-gym-heldout": {"split": "heldout"}},
+)
