@@ -3,6 +3,7 @@ r"""`python -m reasongym.audit env=<id or alias>`: throw exploit probes at an en
     python -m reasongym.audit env=math tasks=10                    # procedural math, 10 tasks
     python -m reasongym.audit env=gsm8k tasks=5 out=audit.json     # bundled data file, JSON for machines
     python -m reasongym.audit env=code env.timeout_s=3 only=[shadow,crash]
+    python -m reasongym.audit env=humaneval task_ids=[HumanEval/4,HumanEval/0] env.timeout_s=3
     python -m reasongym.audit env=math tasks=0 cases=../shared/cases/math_adversarial.jsonl
     python -m reasongym.audit env=acme/Countdown-v0                # any registered env, plugins included
     python -m reasongym.audit --help
@@ -61,6 +62,8 @@ class AuditConfig:
     """Tasks sampled from the env (distinct, by env.reset(seed=seed+i)); 0: only the labelled cases."""
     seed: int = 0
     """First reset seed of the task sample."""
+    task_ids: list[str] = field(default_factory=list)
+    """Audit these tasks instead of a sample: task ids or source ids, e.g. task_ids=[HumanEval/4]."""
     cases: str = ""
     """A JSONL file of labelled cases (gold, pred, expected/equal, group/category): false pos/neg per group."""
     out: str = ""
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[audit] {msg}", file=sys.stderr, flush=True)
 
     report = run_audit(cfg.env.name, tasks=cfg.tasks, seed=cfg.seed, env_kwargs=dict(cfg.env.kwargs),
-                       only=list(cfg.only), bound_s=cfg.bound_s or None, cases=cfg.cases or None,
+                       only=list(cfg.only), task_ids=list(cfg.task_ids), bound_s=cfg.bound_s or None, cases=cfg.cases or None,
                        progress=progress)
     print_report(report)
     if cfg.out:

@@ -56,6 +56,18 @@ def default_bound(env: gymnasium.Env, kind: str) -> float:
     return ANSWER_BOUND_S
 
 
+def pick_tasks(env: gymnasium.Env, ids: Sequence[str]) -> list[Task]:
+    """The tasks of a finite task set whose id or meta source_id is in `ids` (e.g. HumanEval/4)."""
+    source = getattr(env.unwrapped, "tasks", None)
+    if source is None or not hasattr(source, "__len__"):
+        raise ValueError(f"task_ids={list(ids)} needs an env with a finite task list (env.unwrapped.tasks)")
+    chosen = [t for t in source if t.id in ids or str(t.meta.get("source_id")) in ids]
+    missing = set(ids) - {t.id for t in chosen} - {str(t.meta.get("source_id")) for t in chosen}
+    if missing:
+        raise ValueError(f"task_ids: no task with id or source_id {sorted(missing)} in {getattr(source, 'name', 'the env')}")
+    return chosen
+
+
 def sample_tasks(env: gymnasium.Env, n: int, seed: int) -> list[Task]:
     """n distinct tasks drawn by the env's own seeded reset (fewer if the env has fewer)."""
     found: dict[str, Task] = {}
@@ -149,10 +161,12 @@ def select_probes(kind: str, probes: Sequence[Probe] | None, only: Sequence[str]
 def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kwargs: dict | None = None,
               probes: Sequence[Probe] | None = None, extra_probes: Sequence[Probe] = (), only: Sequence[str] = (),
               reward_fn: RewardFn | None = None, bound_s: float | None = None, cases: str | None = None,
+              task_ids: Sequence[str] = (),
               progress: Callable[[str], None] | None = None) -> AuditReport:
     """Audit an env's reward (an id, alias or a made env); see the module docstring. `reward_fn` scores
     through another reward path; `bound_s` overrides the latency bound (default: by kind); `cases` a
-    labelled JSONL file (see cases.py); `tasks=0` runs the cases only."""
+    labelled JSONL file (see cases.py); `tasks=0` runs the cases only; `task_ids` audits these tasks
+    (ids or meta source_ids such as HumanEval/4) instead of a sample."""
     from reasongym.audit_probes.cases import run_cases
     from reasongym.audit_probes.envs import env_factory, skip_reason
 
@@ -162,12 +176,12 @@ def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kw
         return AuditReport(env_id, "skipped", tasks, seed, 0.0, skipped=reason)
     make_env = env_factory(env, env_kwargs or {})
     scorer_env = make_env()
-    sample = sample_tasks(scorer_env, max(1, tasks), seed)
-    kind = detect_kind(scorer_env, sample[0])
-    sample = sample[:tasks]
+    drawn = pick_tasks(scorer_env, task_ids) if task_ids else sample_tasks(scorer_env, max(1, tasks), seed)
+    kind = detect_kind(scorer_env, drawn[0])
+    sample = drawn if task_ids else drawn[:tasks]
     bound = float(bound_s or default_bound(scorer_env, kind))
     scorer = Scorer(make_env, reward_fn, max(30.0, 5 * bound), env=scorer_env)
-    scorer.score(sample[0], "The answer is \\boxed{0}.")  # warm-up (worker pools, sandboxes): not counted
+    scorer.score(drawn[0], "The answer is \\boxed{0}.")  # warm-up (worker pools, sandboxes): not counted
     report = AuditReport(env_id, kind, len(sample), seed, bound, reward_path="reward_fn" if reward_fn else "env.step")
     chosen = select_probes(kind, list(probes if probes is not None else PROBES) + list(extra_probes), only)
     for probe in chosen if sample else []:

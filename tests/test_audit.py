@@ -1,0 +1,163 @@
+r"""The reward audit (`python -m reasongym.audit`): it flags a broken reward, passes a sound one, counts
+labelled cases, scores through a `reward_fn`, and exits 1/0 from the command line.
+
+Two toy answer envs are registered here: `audit-test/Substring-v0` pays when the gold appears anywhere in
+the completion (the classic broken verifier), `audit-test/Strict-v0` pays only for exactly one closed
+`\boxed{gold}` outside think blocks and code fences, found by linear scans (sound, and fast on 1 MB).
+
+    python -m pytest -q tests/test_audit.py          # ~1 min on a busy 2-core machine
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reasongym.audit import run_audit
+from reasongym.audit_probes.cases import CasesError
+from reasongym.core import Task, Verdict, Verifier
+from reasongym.envs.base import TextEnv
+from reasongym.envs.tasks import TaskList
+from reasongym.registry import ENVS, register
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = [("What is 17 + 25?", "42"), ("Compute 6 \u00d7 7 - 3.", "39"), ("What is 81 \u00f7 9 + 2?", "11")]
+TASKS = [Task.create(f"{q}\nPut the final answer in \\boxed{{}}.", a) for q, a in QUESTIONS]
+
+
+def outside(text: str, start: str, end: str) -> str:
+    """The text outside start...end blocks, by linear scans; an unclosed block hides the rest."""
+    out, i = [], 0
+    while True:
+        j = text.find(start, i)
+        if j < 0:
+            return "".join(out + [text[i:]])
+        out.append(text[i:j])
+        k = text.find(end, j + len(start))
+        if k < 0:
+            return "".join(out)
+        i = k + len(end)
+
+
+def strict_answer(text: str) -> str | None:
+    """The content of the one closed box outside think and code, or None (no box, two boxes, unclosed)."""
+    text = outside(outside(text, "<think>", "</think>"), "```", "```")
+    if text.count("\\boxed{") != 1:
+        return None
+    i, depth = text.index("\\boxed{") + len("\\boxed{"), 1
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i:j].strip()
+    return None
+
+
+class StrictVerifier(Verifier):
+    def verify(self, task: Task, completion: str) -> Verdict:
+        got = strict_answer(completion)
+        ok = got == task.answer
+        return Verdict(float(ok), ok, {"reason": "exact" if ok else "not exact"}, answer=got)
+
+
+class SubstringVerifier(Verifier):
+    def verify(self, task: Task, completion: str) -> Verdict:
+        ok = task.answer in completion
+        return Verdict(float(ok), ok, {"reason": "substring"})
+
+
+class StrictEnv(TextEnv):
+    def __init__(self, **kwargs):
+        super().__init__(TaskList(TASKS, name="audit toy"), StrictVerifier(), **kwargs)
+
+
+class SubstringEnv(TextEnv):
+    def __init__(self, **kwargs):
+        super().__init__(TaskList(TASKS, name="audit toy"), SubstringVerifier(), **kwargs)
+
+
+for _id, _cls in (("audit-test/Strict-v0", StrictEnv), ("audit-test/Substring-v0", SubstringEnv)):
+    if _id not in ENVS:
+        register(_id, entry_point=f"tests.test_audit:{_cls.__name__}", source="tests")
+
+
+def test_broken_reward_is_flagged():
+    report = run_audit("audit-test/Substring-v0", tasks=3, seed=0)
+    assert report.kind == "math" and report.n_tasks == 3
+    paid = {p.name for p in report.paid()}
+    assert {"hedge-list", "unclosed-box", "hidden-box", "hedge-prose", "junk-in-box"} <= paid
+    assert report.failed and report.exit_code == 1
+    example = next(p for p in report.probes if p.name == "hedge-list").examples[0]
+    assert example["problem"] == "paid" and example["reward"] == 1.0
+
+
+def test_sound_reward_passes():
+    report = run_audit("audit-test/Strict-v0", tasks=3, seed=0)
+    bad = [(p.name, p.examples[:1]) for p in report.probes if p.failed]
+    assert not bad and report.exit_code == 0
+    assert len(report.probes) >= 15 and all(p.tasks == 3 for p in report.probes)
+    assert sum(p.calls for p in report.probes) > 500
+    assert all(p.max_s < report.bound_s for p in report.probes)
+
+
+def test_reward_fn_hook_scores_through_another_path():
+    """The tasks come from the sound env, the score from an adapter-like function: a broken one is caught."""
+    report = run_audit("audit-test/Strict-v0", tasks=2, only=["hedge"],
+                       reward_fn=lambda task, text: float(task.answer in text))
+    assert report.reward_path == "reward_fn" and report.failed
+    clean = run_audit("audit-test/Strict-v0", tasks=2, only=["hedge"],
+                      reward_fn=lambda task, text: float(strict_answer(text) == task.answer))
+    assert not clean.failed
+
+
+def test_raising_and_hanging_rewards_are_failures():
+    def raises(task, text):
+        raise RuntimeError("grader down")
+
+    report = run_audit("audit-test/Strict-v0", tasks=1, only=["empty"], reward_fn=raises)
+    assert report.failed and report.probes[0].errors == 3 and "grader down" in report.probes[0].examples[0]["error"]
+
+
+def test_cases_are_counted(tmp_path):
+    rows = [("42", "\\boxed{42}", True, "a"), ("42", "\\boxed{41}", False, "a"),
+            ("42", "\\boxed{41} or 42", False, "b"), ("42", "\\boxed{ 4 2 }", True, "b")]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps({"gold": g, "pred": p, "expected": e, "group": grp}) + "\n"
+                            for g, p, e, grp in rows))
+    strict = run_audit("audit-test/Strict-v0", tasks=0, cases=str(path)).cases
+    assert (strict.total.tp, strict.total.tn, strict.total.fp, strict.total.fn) == (1, 2, 0, 1)
+    assert (strict.groups["b"].fn, strict.groups["a"].agreement) == (1, 1.0)
+    broken = run_audit("audit-test/Substring-v0", tasks=0, cases=str(path))
+    assert (broken.cases.total.fp, broken.cases.groups["b"].fp) == (1, 1) and broken.exit_code == 1
+    path.write_text('{"gold": "1", "pred": "1"}\n')
+    with pytest.raises(CasesError, match=r"cases.jsonl:1: .*boolean 'expected'"):
+        run_audit("audit-test/Strict-v0", tasks=0, cases=str(path))
+
+
+def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "reasongym.audit", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_exit_codes_and_json(tmp_path):
+    out = tmp_path / "broken.json"
+    broken = cli("env=tests.test_audit:audit-test/Substring-v0", "tasks=2", "only=[hedge,truncated]", f"out={out}")
+    assert broken.returncode == 1, broken.stderr[-2000:]
+    assert "FAIL" in broken.stdout and "hedge-list" in broken.stdout
+    data = json.loads(out.read_text())
+    assert data["exit_code"] == 1 and any(p["paid_tasks"] for p in data["probes"])
+    sound = cli("env=tests.test_audit:audit-test/Strict-v0", "tasks=2", "only=[hedge,truncated]")
+    assert sound.returncode == 0, sound.stdout[-3000:]
+    assert "PASS" in sound.stdout
+    typo = cli("env=mathh")
+    assert typo.returncode == 2 and "Did you mean" in typo.stderr
+
+
+def test_learned_reward_without_model_is_skipped():
+    report = run_audit("preference", tasks=2)
+    assert report.skipped and "env.rm=" in report.skipped and report.exit_code == 0
