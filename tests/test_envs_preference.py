@@ -14,7 +14,7 @@ from reasongym.agents.rollout import EnvPool, collect
 from reasongym.core import Completion, SamplingParams
 from reasongym.reward import main as reward_main
 from reasongym.rlhf.model import RewardModel
-from reasongym.runlog import read_jsonl
+from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
 from tests.test_reward_model import case_rankings, rm_args
 
@@ -76,27 +76,23 @@ class Fixed:
         return out
 
 
-def test_group_normalisation_through_collect(tiny_rm, prompts):
-    pool = EnvPool("reasongym/Preference-v0", {"rm": str(tiny_rm), "prompts": str(prompts), "normalize": "group"}, size=8)
+def test_group_normalisation_is_deprecated_and_reports_the_raw_score(tiny_rm, prompts):
+    """The learner normalises groups (GRPO's advantage); the env reports the raw score and never waits."""
+    kwargs = {"rm": str(tiny_rm), "prompts": str(prompts), "normalize": "group"}
+    with pytest.warns(FutureWarning, match="normalize='group' is deprecated"):
+        pool = EnvPool("reasongym/Preference-v0", kwargs, size=8)
     tasks = [pool.envs[0].unwrapped.tasks[i] for i in (0, 1)]
-    replies = ["hello there", "HELLO THERE", "quiet music", "QUIET"]
-    rollouts = collect(pool, Fixed(replies), tasks, 4, SamplingParams(max_new_tokens=4))
-    for g in range(2):
-        group = rollouts[4 * g: 4 * g + 4]
-        rewards = [r.reward for r in group]
-        raws = [r.turns[0].verdict.info["rm_score"] for r in group]
-        assert sum(rewards) == pytest.approx(0.0, abs=1e-6) and max(rewards) > 0.5
-        assert sorted(range(4), key=lambda i: rewards[i]) == sorted(range(4), key=lambda i: raws[i])
+    rollouts = collect(pool, Fixed(["hello there", "HELLO THERE", "quiet music", "QUIET"]), tasks, 4,
+                       SamplingParams(max_new_tokens=4))
+    rewards = [r.reward for r in rollouts]
+    assert rewards == [r.turns[0].verdict.info["rm_score"] for r in rollouts]
+    assert abs(sum(rewards[:4])) > 1e-3  # not z-scores, which sum to 0 within a group
     pool.close()
-
-
-def test_group_normalisation_needs_concurrent_steps(tiny_rm, prompts):
-    kwargs = {"rm": str(tiny_rm), "prompts": str(prompts), "normalize": "group", "group_timeout_s": 1.0}
-    a, b = reasongym.make("preference", **kwargs), reasongym.make("preference", **kwargs)
+    with pytest.warns(FutureWarning):
+        a, b = reasongym.make("preference", **kwargs), reasongym.make("preference", **kwargs)
     _, info = a.reset(seed=0)
     b.reset(options={"task": info["task"]})
-    with pytest.raises(RuntimeError, match="steps of a group to run concurrently"):
-        a.step("hello")  # b never steps in this thread
+    assert a.step("hello")[1] == pytest.approx(b.step("hello")[1])  # one thread, one after the other
 
 
 def test_verifiable_component_is_reported_even_at_weight_zero(tiny_rm, prompts):
@@ -144,3 +140,19 @@ def test_grpo_on_a_learned_reward_end_to_end(tiny_model_dir, tiny_rm, prompts, t
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["guard"]["best_by"] == "judge_score" and summary["guard"]["best_step"] is not None
     assert (folder / "final" / "config.json").exists() and (folder / "best" / "config.json").exists()
+
+
+def test_the_guard_fires_on_a_hacked_learned_reward_with_group_normalisation(tiny_model_dir, tiny_rm, prompts, tmp_path):
+    """normalize=group used to z-score inside the env: every step's mean reward was 0, so "the reward rose"
+    could never be seen. The guard must see the raw score rise while an independent signal collapses
+    (here the KL budget, set to ~0 so that every updated step breaks it)."""
+    folder = train_main([f"model={tiny_model_dir}", "env=preference", f"env.rm={tiny_rm}", f"env.prompts={prompts}",
+                         "env.normalize=group", "sft.steps=0", "steps=16", "agent.max_new_tokens=8", "agent.lr=1e-2",
+                         "agent.prompts_per_step=4", "agent.group_size=8", "precision=fp32", f"run_dir={tmp_path}",
+                         "plots=false", "eval_every=0", "guard.max_kl=1e-12", "guard.warmup=2", "guard.window=2",
+                         "guard.patience=2", "guard.min_reward_rise=0.2"])
+    rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo"]
+    guard = json.loads((folder / "summary.json").read_text())["guard"]
+    assert guard["stopped"] and len(rows) < 16, [(r["step"], round(r["reward"], 3)) for r in rows]
+    assert "rose" in guard["message"] and "KL to the reference" in guard["message"]
+    assert abs(rows[0]["reward"]) > 1e-3  # the raw score, not a group z-score (whose mean is 0)

@@ -8,7 +8,7 @@ import pytest
 
 from reasongym.agents.guard.detect import Detector, distinct2, rep3
 from reasongym.config import GuardConfig
-from reasongym.runlog import read_jsonl
+from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
 from tests.test_trainer import toy_args
 
@@ -81,6 +81,16 @@ def test_verified_accuracy_drop_counts_as_collapse():
     stop = next(v for v in run(rows) if v.stop)
     assert "verified accuracy fell" in stop.message and stop.best_by == "verified_accuracy"
     assert stop.best_step <= 12
+
+
+def test_a_normalised_reward_hides_the_rise_so_the_detector_watches_the_raw_score():
+    rows = curve(hack_at=15)
+    for r in rows:  # what a group z-score logs: every step's mean reward is 0, its spread 1
+        r["rm_score"], r["rm_score_std"], r["reward"], r["reward_std"] = r["reward"], r["reward_std"], 0.0, 1.0
+    stop = next(v for v in run(rows) if v.stop)
+    assert "raw reward-model score rose" in stop.message and 17 <= stop.step <= 23
+    hidden = [{k: v for k, v in r.items() if not k.startswith("rm_score")} for r in rows]
+    assert not any(v.stop for v in run(hidden))  # the z-scores alone never show a rise
 
 
 def test_text_signals():

@@ -101,8 +101,10 @@ class TextEnv(gymnasium.Env):
         return self.verifier.verify(task, completion)
 
     def feedback(self, task: Task, verdict: Verdict) -> str:
-        """The user message after a failed attempt (multi-turn only). Subclasses say what went wrong."""
-        return verdict.info.get("feedback") or "That is not correct. Check your work and try again."
+        """The user message after a failed attempt (multi-turn only): the verifier's `feedback` (info's, for
+        verifiers written before the typed field), else a generic nudge. Subclasses may say more."""
+        return (verdict.feedback or verdict.info.get("feedback")
+                or "That is not correct. Check your work and try again.")
 
     # -- helpers -----------------------------------------------------------------------------------
     def _info(self, **extra: Any) -> dict[str, Any]:

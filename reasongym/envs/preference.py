@@ -10,9 +10,10 @@ prompts by the same hash of the first user message the reward-model trainer uses
 the train split never sees a held-out prompt of its reward model either.
 
 Reward components (`info["rewards"]`, weights in `rewards=`):
-    rm       the reward model's score of (prompt, reply); `normalize`: none (raw), dataset (z-score with the
-             mean/std the model had on held-out human replies, in reward_model.json) or group (z-score
-             among the G replies to the same prompt; see reasongym/rlhf/scorer.py)
+    rm       the reward model's score of (prompt, reply); `normalize`: none (raw) or dataset (z-score with
+             the mean/std the model had on held-out human replies, in reward_model.json). `group` is
+             deprecated and means none: GRPO's advantage already normalises within each group, in the
+             learner, and the reward-hacking guard must see the raw score rise (a group's z-scores average 0)
     correct  when `verifier=` is set (e.g. "math" with prompts that carry an `answer`): its reward. It is
              reported even at weight 0, as the independent signal the reward-hacking guard watches.
 The verdict's info also holds the raw `rm_score`. The reward model is loaded on the first step, once per
@@ -22,7 +23,7 @@ process for all copies of the environment, and scores concurrent steps in one ba
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import warnings
 
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.envs.base import TextEnv
@@ -68,30 +69,32 @@ class RewardModelVerifier(Verifier):
     learned = True  # the reward-hacking guard is on by default for learned rewards
 
     def __init__(self, rm: str, *, normalize: str = "none", verifier: Verifier | None = None,
-                 device: str = "cpu", precision: str = "fp32", batch_size: int = 32, group_timeout_s: float = 120.0):
+                 device: str = "cpu", precision: str = "fp32", batch_size: int = 32):
         if normalize not in NORMALIZE:
             raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+        if normalize == "group":
+            warnings.warn("Preference-v0 normalize='group' is deprecated and now means 'none': GRPO's advantage "
+                          "already normalises each group's rewards in the learner, and the reward-hacking guard "
+                          "needs the raw score. Drop env.normalize=group.", FutureWarning, stacklevel=3)
+            normalize = "none"
         self.scorer = SharedScorer.get(rm, device, precision, batch_size=batch_size)
-        self.normalize, self.inner, self.group_timeout_s = normalize, verifier, group_timeout_s
+        self.normalize, self.inner = normalize, verifier
 
-    def verify(self, task: Task, completion: str, env_key: int | None = None) -> Verdict:
-        if self.normalize == "group":
-            raw, value = self.scorer.score_in_group(env_key if env_key is not None else id(task), task.id,
-                                                    task.prompt, completion, self.group_timeout_s)
-        else:
-            raw = value = self.scorer.score(task.prompt, completion)
-            if self.normalize == "dataset":
-                stats = self.scorer.stats
-                if not stats.get("std"):
-                    raise ValueError(f"{self.scorer.folder}: reward_model.json has no score statistics for "
-                                     "normalize='dataset'; use normalize='none' or 'group'")
-                value = (raw - stats["mean"]) / stats["std"]
-        info: dict[str, Any] = {"rm_score": raw, "rm": value}
-        correct = False
-        if self.inner is not None:
-            inner = self.inner.verify(task, completion)
-            correct, info["verifier"], info["verifier_reward"] = inner.correct, inner.info, inner.reward
-        return Verdict(reward=value, correct=correct, info=info)
+    def verify(self, task: Task, completion: str) -> Verdict:
+        raw = value = self.scorer.score(task.prompt, completion)
+        if self.normalize == "dataset":
+            stats = self.scorer.stats
+            if not stats.get("std"):
+                raise ValueError(f"{self.scorer.folder}: reward_model.json has no score statistics for "
+                                 "normalize='dataset'; use normalize='none'")
+            value = (raw - stats["mean"]) / stats["std"]
+        info = {"rm_score": raw, "rm": value}
+        if self.inner is None:
+            return Verdict(reward=value, correct=False, info=info)
+        inner = self.inner.verify(task, completion)
+        info["verifier"], info["verifier_reward"] = inner.info, inner.reward
+        return Verdict(reward=value, correct=inner.correct, info=info, answer=inner.answer,
+                       feedback=inner.feedback, status=inner.status)
 
 
 def _rm_component(task: Task, completion: str, verdict: Verdict) -> float:
@@ -106,8 +109,8 @@ class PreferenceEnv(TextEnv):
     """Prompts from a file; the reply's reward comes from a learned reward model (plus optional checks).
 
     rm: folder of a trained reward model.  prompts: JSONL of prompts (or a ranking file).
-    split: train / heldout / all.  normalize: none / dataset / group.  verifier: e.g. "math" (needs an
-    `answer` per prompt).  rewards: component weights; default {"rm": 1} (+ {"correct": 0} with a verifier).
+    split: train / heldout / all.  normalize: none / dataset (group: deprecated, as none).  verifier:
+    e.g. "math" (needs an `answer` per prompt).  rewards: component weights; default {"rm": 1} (+ {"correct": 0} with a verifier).
     device / precision: where the reward model runs ("cpu" / "fp32" by default).  max_turns > 1: the
     policy may revise its reply after "Please improve your answer."; the return is the last reply's reward.
     """
@@ -115,30 +118,17 @@ class PreferenceEnv(TextEnv):
     def __init__(self, rm: str, prompts: str, *, split: str = "train", heldout_percent: int = 20,
                  limit: int | None = None, normalize: str = "none", verifier: str | Verifier | None = None,
                  rewards: dict[str, float] | None = None, device: str = "cpu", precision: str = "fp32",
-                 batch_size: int = 32, group_timeout_s: float = 120.0, max_turns: int = 1,
-                 render_mode: str | None = None):
-        if max_turns > 1 and normalize == "group":
-            raise ValueError("normalize='group' needs single-turn episodes (max_turns=1): a group is the G first "
-                             "replies to one prompt")
+                 batch_size: int = 32, max_turns: int = 1, render_mode: str | None = None):
         inner = make_verifier(verifier)
         weights = dict(rewards) if rewards is not None else {"rm": 1.0, **({"correct": 0.0} if inner else {})}
         if "correct" in weights and inner is None:
             raise ValueError("rewards has a 'correct' component but no verifier= is set (e.g. verifier=math)")
         reward_fn = WeightedReward(weights, extra={"rm": _rm_component, "correct": _correct_component})
         judge = RewardModelVerifier(rm, normalize=normalize, verifier=inner, device=device, precision=precision,
-                                    batch_size=batch_size, group_timeout_s=group_timeout_s)
+                                    batch_size=batch_size)
         super().__init__(prompt_tasks(prompts, split, heldout_percent, limit), judge, max_turns=max_turns,
                          rewards=reward_fn, render_mode=render_mode)
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        if self.verifier.normalize == "group":
-            self.verifier.scorer.join(id(self), self.task.id)
-        return obs, info
-
-    def verify(self, task: Task, completion: str) -> Verdict:
-        return self.verifier.verify(task, completion, env_key=id(self))
-
     def feedback(self, task: Task, verdict: Verdict) -> str:
         """With max_turns > 1 the policy may revise its reply; the reward model scores the latest one."""
-        return verdict.info.get("verifier", {}).get("feedback") or "Please improve your answer."
+        return verdict.feedback or verdict.info.get("verifier", {}).get("feedback") or "Please improve your answer."

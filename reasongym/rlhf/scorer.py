@@ -6,14 +6,14 @@ time; instead every copy of a process shares one `SharedScorer` per reward-model
 arrive while a forward pass runs are scored together in the next one (dynamic batching, no waiting when
 a request is alone).
 
-Per-group normalisation (`normalize="group"`): the reward is the z-score of the score within the group of
-replies to the same prompt: the environments reset with the same task (`reset(options={"task": t})`, as
-GRPO does). Each reset joins the task's open group; a step waits until every member of its group has
-stepped, then the group is scored in one batch. The steps of a group must therefore run concurrently (as
-in `collect`, for groups of up to 16); a group that waits `timeout_s` without a new reply raises an error
-that says so. Scores are rounded to 4 decimals: the requests a reply happens to share a forward pass with
-(thread timing) move the last bits of a float, and rounding keeps that from changing the reward in all
-but rare cases, so two runs with one seed stay identical for many steps (not bit-for-bit forever). A group of one gets 0.
+Scores are rounded to 4 decimals: the requests a reply happens to share a forward pass with (thread
+timing) move the last bits of a float, and rounding keeps that from changing the reward in all but rare
+cases, so two runs with one seed stay identical for many steps (not bit-for-bit forever).
+
+There is no per-group normalisation here: a z-score among the G replies to one prompt made every step
+wait for its G siblings and hid the raw score from the reward-hacking guard (a group's z-scores average
+0, so "the reward rose" could never be seen). GRPO's advantage already centres (and scales) each group's
+rewards in the learner (reasongym/agents/grpo.py), so the environment reports the raw score.
 
     scorer = SharedScorer.get("runs/rm-001/final")
     scorer.score(prompt_messages, "the reply")                 # -> raw score (float)
@@ -23,15 +23,13 @@ torch is imported when the model is first used, never at import time (environmen
 
 from __future__ import annotations
 
-import statistics
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasongym.core import Messages
 
-NORMALIZE = ("none", "dataset", "group")
+NORMALIZE = ("none", "dataset", "group")  # group: deprecated, the same as none (see above)
 DECIMALS = 4  # which requests share a forward pass moves the last float bits; rounding hides most of it
 
 
@@ -41,17 +39,6 @@ class _Request:
     value: float | None = None
     error: BaseException | None = None  # the forward pass that held this request failed
     done: threading.Event = field(default_factory=threading.Event)
-
-
-@dataclass
-class _Group:
-    members: set[int] = field(default_factory=set)  # environments reset with this task, not yet stepped
-    seqs: dict[int, list[int]] = field(default_factory=dict)
-    scores: dict[int, float] | None = None
-    scoring: bool = False
-    error: BaseException | None = None
-    closed: bool = False  # a member has stepped: later resets start a new group
-    last_arrival: float = field(default_factory=time.monotonic)
 
 
 class SharedScorer:
@@ -65,9 +52,6 @@ class SharedScorer:
         self._rm = None
         self._load_lock, self._model_lock, self._queue_lock = threading.Lock(), threading.Lock(), threading.Lock()
         self._queue: list[_Request] = []
-        self._cond = threading.Condition()
-        self._open: dict[str, _Group] = {}
-        self._member_of: dict[int, _Group] = {}
 
     @classmethod
     def get(cls, folder: str | Path, device: str = "cpu", precision: str = "fp32", batch_size: int = 32) -> SharedScorer:
@@ -129,70 +113,3 @@ class SharedScorer:
             raise RuntimeError(f"scoring with the reward model {self.folder} failed: {req.error}") from req.error
         assert req.value is not None
         return round(req.value, DECIMALS)
-
-    # -- groups (normalize="group") ------------------------------------------------------------------
-    def join(self, env_key: int, task_id: str) -> None:
-        """An environment was reset with task `task_id`: it belongs to that task's open group."""
-        with self._cond:
-            self._leave(env_key)
-            group = self._open.get(task_id)
-            if group is None or group.closed:
-                group = self._open[task_id] = _Group()
-            group.members.add(env_key)
-            self._member_of[env_key] = group
-            self._cond.notify_all()
-
-    def _leave(self, env_key: int) -> None:
-        old = self._member_of.pop(env_key, None)
-        if old is not None and old.scores is None and env_key not in old.seqs:
-            old.members.discard(env_key)  # reset again without stepping
-
-    def score_in_group(self, env_key: int, task_id: str, prompt: Messages, response: str,
-                       timeout_s: float = 120.0) -> tuple[float, float]:
-        """(raw score, z-score within the group). Blocks until every member of the group has replied; raises
-        when `timeout_s` pass without a new reply to the group."""
-        seq = self.encode(prompt, response)
-        with self._cond:
-            group = self._member_of.get(env_key)
-            if group is None:  # stepped without a reset through this scorer: a group of its own
-                group = _Group(members={env_key})
-                self._member_of[env_key] = group
-            group.closed = True
-            if self._open.get(task_id) is group:
-                del self._open[task_id]
-            group.seqs[env_key] = seq
-            group.last_arrival = time.monotonic()
-            self._cond.notify_all()
-            while group.scores is None:
-                if not group.scoring and group.members <= set(group.seqs):
-                    group.scoring = True
-                    break
-                if time.monotonic() - group.last_arrival > timeout_s:
-                    raise RuntimeError(
-                        f"normalize='group': {len(group.seqs)} of {len(group.members)} replies to task "
-                        f"{task_id} arrived and no other came for {timeout_s:g} s. Group "
-                        "normalisation needs the G steps of a group to run concurrently (reasongym's collect "
-                        "does, for G <= 16); step them from threads, or use normalize='none' or 'dataset'.")
-                self._cond.wait(timeout=0.5)
-        if group.scores is None:  # this thread scores the whole group in one batch
-            keys = sorted(group.seqs)
-            try:
-                with self._model_lock:
-                    values = self.rm.score_ids([group.seqs[k] for k in keys], self.batch_size)
-            except BaseException as exc:
-                with self._cond:
-                    group.error, group.scores = exc, {}
-                    self._cond.notify_all()
-                raise
-            with self._cond:
-                group.scores = {k: round(v, DECIMALS) for k, v in zip(keys, values)}
-                self._cond.notify_all()
-        if group.error is not None:
-            raise RuntimeError(f"scoring a group with the reward model {self.folder} failed: {group.error}")
-        with self._cond:
-            if self._member_of.get(env_key) is group:
-                del self._member_of[env_key]
-        values = list(group.scores.values())
-        raw = group.scores[env_key]
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
-        return raw, (raw - statistics.fmean(values)) / std if std > 0 else 0.0

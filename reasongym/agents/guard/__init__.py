@@ -10,9 +10,10 @@ measures, on that step's rollouts and before the update, signals the reward mode
     verified_accuracy  the environment's own verifier, when a learned reward carries one (env verifier=)
     judge_score        a second, held-out reward model (guard.judge=folder) scoring the same replies
 
-`Detector` (guard_detect.py: pure logic, tested on synthetic curves) compares trailing means over
-`window` steps with the mean of the first `warmup` steps. A step is *divergent* when the reward rose by at least `min_reward_rise`
-baseline reply-stds while at least one independent signal collapsed (repetition up, diversity down,
+`Detector` (detect.py: pure logic, tested on synthetic curves) compares trailing means over `window`
+steps with the mean of the first `warmup` steps. A step is *divergent* when the reward rose by at least
+`min_reward_rise` baseline reply-stds (for a learned reward: its raw score `rm_score`, whatever
+normalisation the reward went through) while at least one independent signal collapsed (repetition up, diversity down,
 length out of range, KL over budget, judge or verified accuracy down from its best). After `patience`
 divergent steps in a row the run stops ("crop it") with a message that quotes the evidence. The best
 checkpoint is kept by the independent signal: the judge, else verified accuracy, else the reward over
@@ -65,10 +66,13 @@ class Guard:
 
         texts = [r.turns[-1].completion.text for r in rollouts]
         seqs = [units(t, r.turns[-1].completion.token_ids) for r, t in zip(rollouts, texts)]
-        every = gather_object([(r.reward, rep3(s), s, _verified(r)) for r, s in zip(rollouts, seqs)])
+        every = gather_object([(r.reward, rep3(s), s, _verified(r), _rm_score(r)) for r, s in zip(rollouts, seqs)])
         rewards = np.array([e[0] for e in every])
         out = {"reward_std": float(rewards.std()), "rep3": float(np.mean([e[1] for e in every])),
                "distinct2": distinct2([e[2] for e in every])}
+        raw = [e[4] for e in every if e[4] is not None]
+        if raw:  # a learned reward's raw score: what the Detector watches rise (the reward may be normalised)
+            out["rm_score"], out["rm_score_std"] = float(np.mean(raw)), float(np.std(raw))
         verified = [e[3] for e in every if e[3] is not None]
         if verified:
             out["verified_accuracy"] = float(np.mean(verified))
@@ -181,6 +185,13 @@ class Guard:
 def learned_reward(env) -> bool:
     """Whether an environment's reward comes from a learned model (its verifier says `learned = True`)."""
     return bool(getattr(getattr(env.unwrapped, "verifier", None), "learned", False))
+
+
+def _rm_score(rollout) -> float | None:
+    """The raw reward-model score of an episode's last reply (None for rewards that are not learned)."""
+    verdict = rollout.turns[-1].verdict
+    score = verdict.info.get("rm_score") if verdict is not None else None
+    return float(score) if isinstance(score, (int, float)) else None
 
 
 def _verified(rollout) -> float | None:

@@ -1,15 +1,17 @@
-"""The reward-hacking detector: pure logic over per-step rows, no torch (reasongym/agents/guard.py feeds it).
+"""The reward-hacking detector: pure logic over per-step rows, no torch (agents/guard/__init__.py feeds it).
 
     det = Detector(GuardConfig())
-    for row in rows:                        # {"step", "reward", "reward_std", "rep3", "distinct2",
-        verdict = det.update(row)           #  "completion_len", "kl_ref", "verified_accuracy", "judge_score"}
+    for row in rows:                        # {"step", "reward", "reward_std", "rm_score", "rm_score_std",
+        verdict = det.update(row)           #  "rep3", "distinct2", "completion_len", "kl_ref", "verified_accuracy",
+                                            #  "judge_score"}
         if verdict.stop: print(verdict.message); break
 
 Each signal's trailing mean over `window` steps is compared with its mean over the first `warmup` steps
 (judge and verified accuracy: with their best trailing mean so far). A step is divergent when the reward
-rose by `min_reward_rise` baseline reply-stds while at least one independent signal collapsed; `patience`
-divergent steps in a row stop the run. A collapse without a rising reward is a warning (instability, not
-hacking). The best step is tracked by the independent signal over steps where nothing had collapsed.
+(the raw reward-model score where there is one) rose by `min_reward_rise` baseline reply-stds while at
+least one independent signal collapsed; `patience` divergent steps in a row stop the run. A collapse
+without a rising reward is a warning (instability, not hacking). The best step is tracked by the
+independent signal over steps where nothing had collapsed.
 """
 
 from __future__ import annotations
@@ -72,6 +74,13 @@ class Detector:
         vals = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and np.isfinite(r[key])]
         return float(np.mean(vals)) if vals else None
 
+    def reward_signal(self) -> tuple[str, str]:
+        """(key, label) of what the policy is paid: the raw reward-model score when the rows have it (a
+        normalised reward can hide the rise: z-scores within a group average 0), else the reward."""
+        if any(r.get("rm_score") is not None for r in self.rows):
+            return "rm_score", "raw reward-model score"
+        return "reward", "reward"
+
     def best_by(self) -> str:
         if self.cfg.best_by != "auto":
             return self.cfg.best_by
@@ -128,12 +137,13 @@ class Detector:
             self._track_best(step, healthy=True)
             return self._finish(v)
         reasons = self.collapsed()
-        base_r, now_r = self._mean("reward", self.rows[: c.warmup]), self._mean("reward", self.rows[-c.window:])
-        spread = max(self._mean("reward_std", self.rows[: c.warmup]) or 0.0, 1e-6)
+        key, label = self.reward_signal()
+        base_r, now_r = self._mean(key, self.rows[: c.warmup]), self._mean(key, self.rows[-c.window:])
+        spread = max(self._mean(f"{key}_std", self.rows[: c.warmup]) or 0.0, 1e-6)
         rise = (now_r - base_r) / spread if base_r is not None and now_r is not None else 0.0
         if reasons and rise >= c.min_reward_rise:
             self.divergent += 1
-            v.reasons = [f"reward rose {base_r:.3f} -> {now_r:.3f} ({rise:+.1f} baseline stds)"] + reasons
+            v.reasons = [f"{label} rose {base_r:.3f} -> {now_r:.3f} ({rise:+.1f} baseline stds)"] + reasons
             v.status = "stop" if self.divergent >= c.patience and c.stop else "warn"
         else:
             self.divergent = 0
