@@ -18,6 +18,7 @@ import ast
 import dataclasses
 import difflib
 import inspect
+import re
 import sys
 import textwrap
 from functools import cache
@@ -158,6 +159,24 @@ def run_cli(main, prog: str) -> None:
             raise
         print(f"{prog}: {exc}", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def check_name(name: str) -> None:
+    """A run name is one folder inside run_dir: no path separators, no `..`."""
+    if name and (not NAME_RULE.fullmatch(name) or ".." in name):
+        raise ConfigError(f"name={name!r}: a run name is one folder name inside run_dir (letters, digits, "
+                          ". _ -), e.g. name=math-baseline")
+
+
+def check_values(checks) -> None:
+    """checks: (key, value, ok, rule) tuples; the first failing one raises one line naming key and rule."""
+    for key, value, ok, rule in checks:
+        if not ok:
+            raise ConfigError(f"{key}={value!r}: {rule}")
 
 
 def to_yaml(cfg: Any) -> str:

@@ -7,11 +7,11 @@ The resolved config is saved as `runs/<name>/config.yaml`. The parser lives in `
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from reasongym.agents.grpo import LossConfig
+from reasongym.cli import PRECISIONS, ConfigError, check_name, check_values
 
 
 @dataclass
@@ -171,33 +171,11 @@ class TrainConfig:
 
 
 # ---- validation: every value checked before any model loads or any folder is made -------------------
-PRECISIONS = ("auto", "bf16", "fp32")
 SCHEDULES = ("constant", "linear", "cosine")
-NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-def check_name(name: str) -> None:
-    """A run name is one folder inside run_dir: no path separators, no `..`."""
-    from reasongym.cli import ConfigError
-
-    if name and (not NAME_RULE.fullmatch(name) or ".." in name):
-        raise ConfigError(f"name={name!r}: a run name is one folder name inside run_dir (letters, digits, "
-                          ". _ -), e.g. name=math-baseline")
-
-
-def check_values(checks) -> None:
-    """checks: (key, value, ok, allowed) tuples; the first failing one raises one line naming key and rule."""
-    from reasongym.cli import ConfigError
-
-    for key, value, ok, allowed in checks:
-        if not ok:
-            raise ConfigError(f"{key}={value!r}: {allowed}")
 
 
 def check_train_config(cfg: TrainConfig, sft_only: bool = False) -> None:
     """Every TrainConfig value: ranges and choices (a ConfigError naming the key and what is allowed)."""
-    from reasongym.cli import ConfigError
-
     a, s = cfg.agent, cfg.sft
     check_name(cfg.name)
     check_values([

@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from reasongym.runs.progress import Progress
 from reasongym.agents.rollout import EnvPool, collect
-from reasongym.cli import parse_cli
+from reasongym.cli import PRECISIONS, ConfigError, check_values, parse_cli, run_cli
 from reasongym.core import SamplingParams, content_hash
 from reasongym.evaluation import contamination as contam
 from reasongym.evaluation.policies import PolicySpec, load_policy, parse_policy
@@ -38,6 +37,7 @@ from reasongym.evaluation.report import announce_contamination, check_settings, 
 from reasongym.evaluation.samples import SampleStore, sample_row
 from reasongym.evaluation.scoring import TaskScores, breakdown, comparisons, summary, task_scores
 from reasongym.evaluation.suites import HELDOUT_SEED, Suite, load_suite
+from reasongym.runs.progress import Progress
 
 
 @dataclass
@@ -106,7 +106,22 @@ class EvalConfig:
 def main(argv: list[str] | None = None) -> Path:
     argv = list(sys.argv[1:] if argv is None else argv)
     cfg = parse_cli(EvalConfig, argv, prog="reasongym.evaluate")
+    check_eval_config(cfg)
     return run(cfg, command="python -m reasongym.evaluate " + " ".join(shlex.quote(a) for a in argv))
+
+
+def check_eval_config(cfg: EvalConfig) -> None:
+    """Every value checked before any policy loads (a ConfigError naming the key and what is allowed)."""
+    check_values([
+        ("near_duplicate", cfg.near_duplicate, 0 < cfg.near_duplicate <= 1,
+         "a similarity in (0, 1] (0.7: default; 1: exact duplicates only)"),
+        ("samples", cfg.samples, cfg.samples >= 0, "must be >= 0 (0: greedy only)"),
+        ("batch_size", cfg.batch_size, cfg.batch_size >= 1, "must be >= 1"),
+        ("limit", cfg.limit, cfg.limit >= 0, "must be >= 0 (0: all)"),
+        ("temperature", cfg.temperature, cfg.temperature >= 0, "must be >= 0"),
+        ("top_p", cfg.top_p, 0 < cfg.top_p <= 1, "must be in (0, 1]"),
+        ("max_new_tokens", cfg.max_new_tokens, cfg.max_new_tokens >= 1, "must be >= 1"),
+        ("precision", cfg.precision, cfg.precision in PRECISIONS, f"use one of {', '.join(PRECISIONS)}")])
 
 
 def as_list(value: Any) -> list[str]:
@@ -143,7 +158,17 @@ def seed_everything(seed: int) -> None:
 
 
 def run(cfg: EvalConfig, command: str = "") -> Path:
-    # ---- what to evaluate --------------------------------------------------------------------------
+    try:
+        specs, suites, out = settle(cfg)
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a user mistake found while settling what to evaluate: one line
+        raise ConfigError(str(exc)) from exc
+    return evaluate(cfg, specs, suites, out, command)
+
+
+def settle(cfg: EvalConfig) -> tuple[list[PolicySpec], list[Suite], Path]:
+    """What to evaluate: policies, fixed task lists, the output folder (checked against what it holds)."""
     labels, names = as_list(cfg.policy), as_list(cfg.env.names)
     for what, items in (("policy", labels), ("env", names)):
         if len(set(items)) != len(items):
@@ -155,12 +180,20 @@ def run(cfg: EvalConfig, command: str = "") -> Path:
     suites = [load_suite(n, overrides[n], limit=cfg.limit, task_seed=cfg.task_seed) for n in names]
     out = output_folder(cfg, labels, names, overrides)
     check_settings(out, cfg, suites)
+    return specs, suites, out
+
+
+def evaluate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], out: Path, command: str) -> Path:
     print(f"reasongym.evaluate -> {out}")
     for s in suites:
         print(f"  {s.name}: {s.env_id} {len(s.tasks)} tasks ({s.source}), tasks sha {s.fingerprint()[:12]}")
 
     # ---- held-out integrity: was any evaluation task in a policy's training data? -------------------
-    contamination = check_contamination(cfg, specs, suites)
+    try:  # training records and an earlier samples.jsonl are user files: a bad one is one line
+        contamination = check_contamination(cfg, specs, suites)
+        store = SampleStore(out / "samples.jsonl")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     flagged = announce_contamination(contamination)
     if flagged and cfg.strict:
         raise SystemExit("reasongym.evaluate: contaminated evaluation (strict=true); see the report above")
@@ -169,7 +202,6 @@ def run(cfg: EvalConfig, command: str = "") -> Path:
             s.tasks = [t for t in s.tasks if t.id not in flagged.get(s.name, set())]
 
     # ---- generate: greedy + k samples per task, appended to samples.jsonl as batches finish ---------
-    store = SampleStore(out / "samples.jsonl")
     modes = ([("greedy", 1, SamplingParams(0.0, 1.0, cfg.max_new_tokens))] if cfg.greedy else []) + \
         ([("sample", cfg.samples, SamplingParams(cfg.temperature, cfg.top_p, cfg.max_new_tokens))]
          if cfg.samples else [])
@@ -251,4 +283,4 @@ def check_contamination(cfg: EvalConfig, specs: list[PolicySpec], suites: list[S
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "reasongym.evaluate")

@@ -22,8 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasongym.cli import ConfigError, parse_cli, run_cli
-from reasongym.config import PRECISIONS, check_name, check_values
+from reasongym.cli import PRECISIONS, ConfigError, check_name, check_values, parse_cli, run_cli
 from reasongym.rlhf.preferences import PreferenceDataError, load_rankings, split_rankings
 from reasongym.rlhf.report import describe, pairwise_report
 from reasongym.runs.progress import Progress
