@@ -161,3 +161,29 @@ def test_cli_exit_codes_and_json(tmp_path):
 def test_learned_reward_without_model_is_skipped():
     report = run_audit("preference", tasks=2)
     assert report.skipped and "env.rm=" in report.skipped and report.exit_code == 0
+
+
+def test_code_probes_are_programs_that_define_the_asked_function():
+    """Every code probe variant is one fenced block that parses and defines the entry point the prompt names
+    (an MBPP-style prompt names it only in its asserts)."""
+    import ast
+
+    from reasongym.audit_probes.base import entry_point
+    from reasongym.audit_probes.programs import CODE
+    from reasongym.verifiers.code.verifier import extract_code
+
+    task = Task.create("Write a function to add two numbers.\nassert add_two(1, 2) == 3\n", {"format": "assert"})
+    assert entry_point(task) == "add_two"
+    for probe in CODE:
+        for variant in probe.variants(task):
+            tree = ast.parse(extract_code(variant.text))
+            assert "add_two" in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}, probe.name
+
+
+def test_probes_never_read_the_gold():
+    """Two tasks with the same prompt and different gold answers get the same probes."""
+    from reasongym.audit_probes.runner import PROBES
+
+    a, b = (Task.create(TASKS[0].prompt, gold) for gold in ("42", "7"))
+    for probe in PROBES:
+        assert [v.text for v in probe.variants(a)] == [v.text for v in probe.variants(b)], probe.name
