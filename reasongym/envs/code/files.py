@@ -8,16 +8,21 @@ meta["solution"] is prompt + canonical solution in a code block.
 
 MBPP (google-research `mbpp.jsonl`): the problem text and its three test asserts are shown (the usual MBPP
 prompt, which fixes the function name); test_setup_code runs before them; meta["solution"] is the
-reference code. Splits by task id as published: prompt 1-10, heldout (MBPP's "test") 11-510, validation
+reference code. The entry point is the function the tests call that the reference code defines (so a
+task whose function is named `sum` binds the candidate's `sum`, not the built-in). Splits by task id as published: prompt 1-10, heldout (MBPP's "test") 11-510, validation
 511-600, train 601-974.
 
     from reasongym.envs.code.files import load_humaneval, load_mbpp
     tasks = load_humaneval()                     # the shipped HumanEval.jsonl.gz, or path=...
     tasks = load_mbpp(split="heldout", limit=50)
+
+A row whose tests assert nothing (a HumanEval `test` without `check()` asserts, an MBPP test that is not
+an assert, an empty test list) is a load error naming the file and line: it would pay any solution.
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
 from collections.abc import Iterator
@@ -26,6 +31,7 @@ from pathlib import Path
 from reasongym.core import Task
 from reasongym.data import data_file as find_data
 from reasongym.envs.tasks import TaskList
+from reasongym.verifiers.code.asserts import test_plan
 
 HUMANEVAL_FILE, MBPP_FILE = "HumanEval.jsonl.gz", "mbpp.jsonl"
 SOURCES = {HUMANEVAL_FILE: "https://github.com/openai/human-eval (data/HumanEval.jsonl.gz)",
@@ -66,6 +72,31 @@ def _get(row: dict, key: str, where: str, kind: type = str):
     return value
 
 
+def check_tests(where: str, answer: dict) -> None:
+    """Raise, naming the row, unless the task's test code parses and asserts something."""
+    try:
+        plan = test_plan(answer.get("context") or "", answer.get("setup") or "", tuple(answer.get("tests") or ()),
+                         answer.get("check_module") or "", answer.get("entry_point"))
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+    if not plan.total:
+        raise ValueError(f"{where}: the row's tests assert nothing (HumanEval needs a `def check(candidate):` "
+                         "with asserts, MBPP a non-empty test_list of asserts), so any solution would pass; "
+                         "fix or drop the row")
+
+
+def mbpp_entry(code: str, tests: list[str]) -> str | None:
+    """The function every test calls that the reference code defines at top level, or None."""
+    try:
+        defined = {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        calls = [{n.func.id for n in ast.walk(ast.parse(t)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+                 for t in tests]
+    except SyntaxError:
+        return None
+    common = sorted(defined.intersection(*calls))
+    return common[0] if len(common) == 1 else None
+
+
 def load_humaneval(path: str | Path | None = None, *, limit: int | None = None) -> TaskList:
     """HumanEval problems as tasks (first `limit`)."""
     file = data_file(HUMANEVAL_FILE, path)
@@ -74,6 +105,7 @@ def load_humaneval(path: str | Path | None = None, *, limit: int | None = None) 
         prompt, entry = _get(row, "prompt", where), _get(row, "entry_point", where)
         answer = {"format": "assert", "entry_point": entry, "context": prompt, "preamble": prompt,
                   "check_module": _get(row, "test", where)}
+        check_tests(where, answer)
         question = f"{HUMANEVAL_INSTRUCTION}\n\n```python\n{prompt.rstrip()}\n```"
         solution = f"```python\n{prompt}{row.get('canonical_solution', '')}```"
         tasks.append(Task.create(question, answer, kind="humaneval", source=str(file), row=where,
@@ -100,8 +132,9 @@ def load_mbpp(path: str | Path | None = None, *, split: str = "train", limit: in
         shown = "\n".join(tests)
         if challenge:
             tests += list(row.get("challenge_test_list") or [])
-        answer = {"format": "assert", "entry_point": None, "setup": row.get("test_setup_code") or "",
-                  "tests": tests}
+        answer = {"format": "assert", "entry_point": mbpp_entry(row.get("code") or "", tests),
+                  "setup": row.get("test_setup_code") or "", "tests": tests}
+        check_tests(where, answer)
         question = f"{_get(row, 'text', where)}\nYour code should pass these tests:\n\n{shown}\n\n{MBPP_INSTRUCTION}"
         tasks.append(Task.create(question, answer, kind="mbpp", source=str(file), row=where, source_id=task_id,
                                  solution=f"```python\n{row.get('code', '')}\n```"))

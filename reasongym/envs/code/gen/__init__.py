@@ -85,6 +85,9 @@ def build_task(family: Family, spec: Spec, rng: np.random.Generator, difficulty:
         for group in groups:
             if group and len(tests) < n_tests + 2:
                 tests.append(group.pop(0))
+    if not tests:
+        raise ValueError(f"code family {family.name!r} made a spec with no tests (n_tests={n_tests}, no edge "
+                         "cases): it would pay any solution. Use n_tests >= 1.")
     shown = tests[len(spec.edge_cases):][:2]  # two random (not edge) cases, with different outputs
     examples = "\n".join(f">>> {render_call(spec.entry, t['args'])}\n{t['expected']!r}" for t in shown)
     text = Template(spec.text).substitute(spec.params)
@@ -99,6 +102,9 @@ def build_task(family: Family, spec: Spec, rng: np.random.Generator, difficulty:
 def make_generator(families: tuple[str, ...] | None = None, n_tests: int = 10
                    ) -> Callable[[np.random.Generator, int], Task]:
     """A `ProceduralTaskSet` generator over the given families (None: all)."""
+    if int(n_tests) < 1:
+        raise ValueError(f"n_tests must be at least 1 (hidden tests per task), got {n_tests!r}")
+
     def generate(rng: np.random.Generator, difficulty: int) -> Task:
         pool = families_for(difficulty, families)
         family = pool[int(rng.integers(len(pool)))]

@@ -2,29 +2,40 @@
 
 Runs as the program of its own sandbox, next to a second sandbox running `serve.py` with the solution:
 stdin carries that process's replies, stdout this side's requests. The test code is trusted (it comes from
-the task file) and runs *here*, against `Remote` proxies of the candidate's functions, so every comparison
-in an assert is made by this process's built-ins on plain decoded values (see `wire.py`): the solution
-can neither see the tests nor touch the objects they compare, and exiting early only fails the tests.
+the task file) and runs *here*, against `Remote` proxies of the candidate's functions. No candidate code
+ever runs in this process, so the built-ins the tests see are the real ones, and every comparison in an
+assert is made by them on plain decoded values (see `wire.py`): the solution can neither see the tests
+nor touch the objects they compare, and exiting early only fails the tests.
+
+The tests' namespace (decided by the host from the task alone, see `asserts.py`): the context, the
+standard-library modules the tests name, the entry point (also as `candidate`) and the `wanted` names
+the tests need from the candidate (never one named like a built-in). Nothing the candidate chose is
+imported or bound.
 
 spec.marshal (written by the host, which splits the tests with `ast` so this side imports nothing costly):
     {"context": code run first (HumanEval's prompt: trusted helpers such as `poly`),
      "entry_point": name bound to the candidate (and as `candidate`) or None,
+     "imports": [stdlib module names], "wanted": [names],
      "steps": [{"code": source, "test": bool, "left": source or None, "right": source or None}, ...]}
 A test step `assert LEFT == RIGHT` comes with its two sides, so a failure can show expected and actual.
 
-Results go to stderr as lines `@@{json}`: first {"total": n}, then one {"i", "pass", "src", "expected"?,
-"actual"?, "error"?} per test in order, then {"done": n}; or {"fatal": why} when the rest cannot run.
+Results go to the host on the original stderr as lines `@@{json}`: first {"total": n}, then one {"i",
+"pass", "src", "expected"?, "actual"?, "error"?} per test in order, then {"done": n}; or {"fatal": why}
+when the candidate leaves the rest unable to run, or {"broken": why} when the harness itself failed. The
+tests' own prints and writes to stderr go to /dev/null.
 """
 import builtins
 import marshal
 import posix
-import sys
 
 import wire
 
 
 def short(value) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a 5,000-digit int, a deep list
+        text = "<a " + type(value).__name__ + " too large to show>"
     return text if len(text) <= 300 else text[:300] + "..."
 
 
@@ -51,13 +62,43 @@ def run_test(i: int, step: dict, g: dict) -> dict:
     return result
 
 
+def namespace(spec: dict, remotes: dict) -> dict:
+    """The tests' globals: real built-ins, the context, the modules the tests name, the entry point and
+    the names they need from the candidate (see the module docstring)."""
+    g: dict = {"__name__": "__main__", "__builtins__": builtins}
+    exec(compile(spec["context"] or "", "<prompt>", "exec"), g)
+    for name in spec["imports"]:
+        try:
+            g[name] = __import__(name)
+        except ImportError:
+            pass  # a test that uses it fails with NameError
+    for name in spec["wanted"]:
+        if name in remotes and not hasattr(builtins, name):
+            g[name] = remotes[name]
+    return g
+
+
+def run_steps(steps: list, g: dict, report) -> None:
+    n = 0
+    for step in steps:
+        if step["test"]:
+            report(**run_test(n, step, g))
+            n += 1
+            continue
+        try:
+            exec(compile(step["code"], "<test setup>", "exec"), g)
+        except Exception as e:  # noqa: BLE001 - set-up that calls the candidate can fail by its doing
+            return report(fatal=f"test set-up failed: {error_text(e)} in {step['code'][:300]}")
+    report(done=n)
+
+
 def main() -> None:
     replies = open(posix.dup(0), "rb")
     requests = open(posix.dup(1), "wb")
     results = open(posix.dup(2), "w")
     devnull = posix.open("/dev/null", posix.O_RDWR)
-    posix.dup2(devnull, 0)
-    posix.dup2(devnull, 1)  # the tests' own prints must not reach the request channel
+    for fd in (0, 1, 2):  # the tests' own prints must reach neither the request nor the result channel
+        posix.dup2(devnull, fd)
 
     def report(**fields) -> None:
         results.write("@@" + wire.dumps(fields).decode())
@@ -67,41 +108,24 @@ def main() -> None:
         requests.write(data)
         requests.flush()
 
-    with open("spec.marshal", "rb") as f:
-        spec = marshal.load(f)  # written by the host: trusted
-    steps = spec["steps"]
-    report(total=sum(step["test"] for step in steps))
-    conn = wire.Conn(lambda: replies.readline(wire.MAX_LINE + 1), write)
     try:
-        remotes, modules = conn.hello()
-    except (wire.CandidateError, wire.WireError) as e:
-        return report(fatal=str(e))
-    g: dict = {"__name__": "__main__", "__builtins__": builtins}
-    for alias, name in modules.items():  # tests may lean on the solution's imports, as in one namespace
-        if name.split(".")[0] in sys.stdlib_module_names:
-            try:
-                __import__(name)
-                g[alias] = sys.modules[name]
-            except ImportError:
-                pass
-    g.update(remotes)
-    exec(compile(spec["context"] or "", "<prompt>", "exec"), g)
-    entry = spec["entry_point"]
-    if entry:
-        if entry not in remotes:
-            return report(fatal=f"the solution does not define {entry}()")
-        g[entry] = g["candidate"] = remotes[entry]
-    n = 0
-    for step in steps:
-        if step["test"]:
-            report(**run_test(n, step, g))
-            n += 1
-            continue
+        with open("spec.marshal", "rb") as f:
+            spec = marshal.load(f)  # written by the host: trusted
+        report(total=sum(step["test"] for step in spec["steps"]))
+        conn = wire.Conn(lambda: replies.readline(wire.MAX_LINE + 1), write)
         try:
-            exec(compile(step["code"], "<test setup>", "exec"), g)
-        except Exception as e:  # noqa: BLE001
-            return report(fatal=f"test set-up failed: {error_text(e)} in {step['code'][:300]}")
-    report(done=n)
+            remotes = conn.hello()
+        except (wire.CandidateError, wire.WireError) as e:
+            return report(fatal=str(e))
+        entry = spec["entry_point"]
+        if entry and entry not in remotes:
+            return report(fatal=f"the solution does not define {entry}()")
+        g = namespace(spec, remotes)
+        if entry:
+            g[entry] = g["candidate"] = remotes[entry]
+        run_steps(spec["steps"], g, report)
+    except BaseException as e:  # noqa: BLE001 - the host must hear why, never guess from an exit code
+        report(broken=error_text(e))
 
 
 main()

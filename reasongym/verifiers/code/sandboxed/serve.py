@@ -6,8 +6,10 @@ solution's own `print` and `input` cannot touch the channel by accident. (On pur
 process. That buys it nothing: a forged reply is only a value, the same as one its function could return.)
 
 The solution runs as module `solution`, not `__main__`, so its `if __name__ == "__main__":` demo code
-does not run. Objects that are not plain data stay here and travel as handles. (Only free imports:
-`posix` and `io` instead of `os`, see wire.py.)
+does not run. Objects that are not plain data stay here and travel as handles. The hello lists the
+solution's top-level callables by name; the checker binds only those its tests need (the entry point,
+classes such as MBPP's `Node`), never one named like a built-in. (Only free imports: `posix` and `io`
+instead of `os`, see wire.py.)
 """
 import posix
 import sys
@@ -43,9 +45,8 @@ def main() -> None:
         send({"error": "".join(traceback.format_exception_only(type(e), e)).strip()})
         return
     names = {k: ref(v) for k, v in vars(module).items()
-             if not k.startswith("__") and callable(v) and not isinstance(v, Module)}
-    modules = {k: v.__name__ for k, v in vars(module).items() if isinstance(v, Module)}
-    send({"names": names, "modules": modules})
+             if type(k) is str and not k.startswith("__") and callable(v) and not isinstance(v, Module)}
+    send({"names": names})
 
     def resolve(ident, type_name):
         return table[ident]

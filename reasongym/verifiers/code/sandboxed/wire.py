@@ -221,6 +221,9 @@ class Remote:
     def __repr__(self) -> str:
         return f"<{self._type} object of the candidate>"
 
+    def __bool__(self) -> bool:  # `assert candidate(x)` must not pass on an object the checker cannot see
+        raise TypeError(f"a {self._type} object of the candidate has no truth value here (return plain data)")
+
 
 class Conn:
     """Sends requests to a `serve.py` process and decodes its replies. `readline` may enforce a deadline."""
@@ -238,16 +241,22 @@ class Conn:
             raise WireError("reply is not an object")
         return message
 
-    def hello(self) -> tuple[dict, dict]:
-        """The candidate's top-level callables (as Remotes) and imported modules, or CandidateError."""
+    def hello(self) -> dict:
+        """The candidate's top-level callables as {name: Remote}, or CandidateError. (Only names: the
+        checker binds the few its tests need and imports nothing the candidate chose.)"""
         message = self._reply()
         if "error" in message:
             raise CandidateError(f"the solution failed to load: {str(message['error'])[:2000]}")
-        names, modules = message.get("names"), message.get("modules")
-        if type(names) is not dict or type(modules) is not dict:
+        names = message.get("names")
+        if type(names) is not dict:
             raise WireError("bad hello")
-        remotes = {str(k): decode(v, self.remote) for k, v in names.items()}
-        return remotes, {str(k): str(v) for k, v in modules.items()}
+        remotes = {}
+        for k, v in names.items():
+            remote = decode(v, self.remote)
+            if type(remote) is not Remote:  # a forged hello naming built-ins or plain values
+                raise WireError(f"bad hello: {str(k)[:40]!r} is not a handle")
+            remotes[str(k)] = remote
+        return remotes
 
     def remote(self, ident: int, type_name: str) -> Remote:
         return Remote(self, ident, type_name)
