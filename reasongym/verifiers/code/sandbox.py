@@ -45,6 +45,8 @@ import warnings
 from functools import cache
 from pathlib import Path
 
+from reasongym.verifiers.code import cgroup, scratch
+from reasongym.verifiers.code.seccomp import compile_filter
 from reasongym.verifiers.code.watch import STATUSES, Limits, RunResult, Started, classify, pump
 
 __all__ = ["STATUSES", "Limits", "RunResult", "Sandbox", "SandboxError", "default_sandbox", "find_bwrap",
@@ -97,6 +99,10 @@ class Sandbox:
         self.sys_path = [os.path.realpath(p) for p in site.getsitepackages() if os.path.isdir(p)] \
             if site_packages else []
         self.root = os.geteuid() == 0
+        self.cgroup = cgroup.find_parent() if kind == "bwrap" else None  # None: shm/memfd denied instead
+        self.seccomp = compile_filter(memory_counted=self.cgroup is not None)
+        if self.root and kind == "bwrap":
+            scratch.sweep()  # mounts of callers that were killed mid-run
         if kind == "none":
             self.bwrap = None
             warnings.warn("reasongym sandbox='none': untrusted code runs WITHOUT isolation (rlimits only); "
@@ -118,10 +124,10 @@ class Sandbox:
         """Start `files[main]` with the given fds as stdin/stdout/stderr; `files` land in /work."""
         ready_r, ready_w = os.pipe()
         uid = UID_BASE + secrets.randbelow(UID_SPAN) if self.root and self.kind == "bwrap" else -1
-        file_fds, tmpdir = [], None
+        file_fds, tmpdir, held = [], None, []
         try:
             if self.kind == "bwrap":
-                argv = self._bwrap_argv(files, file_fds, limits, uid)
+                argv = self._bwrap_argv(files, file_fds, limits, uid, held)
                 cwd, program = "/", f"{WORK}/{main}"
             else:
                 tmpdir = tempfile.mkdtemp(prefix="reasongym-nosandbox-")
@@ -129,6 +135,10 @@ class Sandbox:
                     Path(tmpdir, name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
                 cwd, program, argv = tmpdir, os.path.join(tmpdir, main), [self.python, "-I", "-S", "-c", BOOT_SRC]
             argv += self._boot_args(limits, uid, ready_w, program)
+            if self.cgroup is not None and self.kind == "bwrap":
+                held.append(cgroup.RunCgroup(self.cgroup, memory_bytes=(limits.memory_mb + limits.tmp_mb) << 20,
+                                             pids=limits.max_procs + 2))  # + bwrap and its init
+                argv = held[-1].wrap(argv)
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd,
                                      env=dict(ENV, HOME=tmpdir or WORK), pass_fds=[ready_w, *file_fds],
                                      **OWN_GROUP)
@@ -136,12 +146,14 @@ class Sandbox:
             os.close(ready_r)
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
+            for resource in held:
+                resource.close()
             raise
         finally:
             for fd in (ready_w, *file_fds):
                 os.close(fd)
         os.set_blocking(ready_r, False)
-        return Started(popen, os.pidfd_open(popen.pid), ready_r, tmpdir)
+        return Started(popen, os.pidfd_open(popen.pid), ready_r, tmpdir, held=held)
 
     def _boot_args(self, limits: Limits, uid: int, ready_fd: int, program: str) -> list[str]:
         cpu = limits.cpu_s if limits.cpu_s is not None else int(limits.timeout_s) + 1
@@ -149,7 +161,8 @@ class Sandbox:
                 limits.max_open_files, ready_fd]
         return [*map(str, nums), program, *self.sys_path]
 
-    def _bwrap_argv(self, files: dict[str, str | bytes], file_fds: list[int], limits: Limits, uid: int) -> list[str]:
+    def _bwrap_argv(self, files: dict[str, str | bytes], file_fds: list[int], limits: Limits, uid: int,
+                    held: list) -> list[str]:
         assert self.bwrap is not None
         a = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc",
              "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox", "--clearenv"]
@@ -178,16 +191,17 @@ class Sandbox:
             a += ["--dev-bind", dev, dev]
         for link, target in DEV_LINKS.items():
             a += ["--symlink", target, link]
-        for mount in (WORK, "/tmp", "/dev/shm"):
-            a += ["--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", mount]
+        if self.root:  # one tmpfs capped in bytes and inodes (bwrap's --tmpfs has no inode cap)
+            held.append(scratch.Scratch(limits.tmp_mb, limits.tmp_files))
+            a += held[-1].bwrap_args()
+        else:
+            for mount in (WORK, "/tmp", "/dev/shm"):
+                a += ["--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", mount]
         for name, text in files.items():
             if "/" in name or name.startswith("."):
                 raise ValueError(f"sandbox file names are plain names in {WORK}, got {name!r}")
-            fd = os.memfd_create(f"reasongym-{name}")
-            file_fds.append(fd)
-            os.write(fd, text if isinstance(text, bytes) else text.encode("utf-8"))
-            os.lseek(fd, 0, os.SEEK_SET)
-            a += ["--perms", "0444", "--file", str(fd), f"{WORK}/{name}"]
+            a += ["--perms", "0444", "--file", _memfd(file_fds, name, text), f"{WORK}/{name}"]
+        a += ["--seccomp", _memfd(file_fds, "seccomp", self.seccomp)]
         return a + ["--chdir", WORK, "--", self.python, "-I", "-S", "-c", BOOT_SRC]
 
     # -- one complete run ---------------------------------------------------------------------------
@@ -219,7 +233,7 @@ class Sandbox:
         stdout, stderr = (got.data[k].decode("utf-8", errors="replace") for k in ("out", "err"))
         self.check_started(ready, returncode, stderr, got.timed_out or got.overflow)
         status, rc, reason = classify(returncode, stderr, timed_out=got.timed_out, overflow=got.overflow,
-                                      limits=limits)
+                                      limits=limits, oom_killed=proc.oom_killed)
         return RunResult(status, stdout, stderr, rc, time.monotonic() - t0, reason)
 
     def check_started(self, ready: bool, returncode: int, stderr: str, stopped: bool) -> None:
@@ -229,6 +243,15 @@ class Sandbox:
                                f"bwrap={self.bwrap}. If user namespaces are disabled, enable them "
                                "(sysctl kernel.unprivileged_userns_clone=1) or run as root; "
                                f"otherwise {INSTALL_HINT}.")
+
+
+def _memfd(fds: list[int], name: str, data: str | bytes) -> str:
+    """A memfd holding `data`, rewound, for bwrap to read (appended to `fds`); returns its number."""
+    fd = os.memfd_create(f"reasongym-{name}")
+    fds.append(fd)
+    os.write(fd, data if isinstance(data, bytes) else data.encode("utf-8"))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return str(fd)
 
 
 @cache

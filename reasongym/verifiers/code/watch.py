@@ -19,18 +19,46 @@ from dataclasses import asdict, dataclass, field
 STATUSES = ("ok", "error", "timeout", "memory", "killed")
 
 
+# name -> (smallest, largest) allowed value; anything outside is a mistake, not a limit (timeout_s=0 would
+# time out every run, memory_mb=-5 would switch the memory limit off).
+BOUNDS = {"timeout_s": (0.001, 86_400.0), "memory_mb": (16, 1 << 20), "cpu_s": (1, 86_400), "max_procs": (1, 1 << 16),
+          "max_output_bytes": (1, 1 << 34), "max_file_mb": (1, 1 << 20), "max_open_files": (8, 1 << 20),
+          "tmp_mb": (1, 1 << 20), "tmp_files": (16, 1 << 24)}
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one run may use. The CPU limit defaults to the wall-clock limit plus one second."""
+    """What one run may use. The CPU limit defaults to the wall-clock limit plus one second. Every value is
+    checked when the Limits are made (see BOUNDS): a bad one is a ValueError that names it."""
 
     timeout_s: float = 10.0          # wall clock, enforced by the parent
-    memory_mb: int = 512             # address space (RLIMIT_AS); 0 = no limit
+    memory_mb: int = 512             # address space (RLIMIT_AS), and the run's cgroup memory where there is one
     cpu_s: int | None = None         # RLIMIT_CPU
-    max_procs: int = 64              # processes + threads of this run (RLIMIT_NPROC, per run)
+    max_procs: int = 64              # processes + threads of this run (RLIMIT_NPROC per run, cgroup pids.max)
     max_output_bytes: int = 8 << 20  # stdout + stderr; more kills the run (status "killed")
     max_file_mb: int = 64            # largest file the program may write (RLIMIT_FSIZE)
     max_open_files: int = 256        # RLIMIT_NOFILE
-    tmp_mb: int = 64                 # size of each private tmpfs: /work, /tmp, /dev/shm
+    tmp_mb: int = 64                 # bytes of the run's scratch tmpfs, shared by /work, /tmp and /dev/shm
+    tmp_files: int = 4096            # inodes of that tmpfs (files, directories, links): kernel memory is bounded too
+
+    def __post_init__(self):
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if not (name == "cpu_s" and value is None):
+                check_bound(name, value, low, high)
+
+
+def check_bound(name: str, value, low: float, high: float) -> None:
+    """Raise a ValueError that names the Limits field unless `value` is a number (an int where it must be
+    one) within [low, high]."""
+    kind = (int, float) if name == "timeout_s" else (int,)
+    if not isinstance(value, bool) and isinstance(value, kind) and low <= value <= high:
+        return
+    why = ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+        why = " (0 or less would be no limit at all, or a run that can never finish)"
+    what = "a number" if name == "timeout_s" else "an integer"
+    raise ValueError(f"sandbox Limits.{name}={value!r} is invalid: it must be {what} from {low:g} to {high:g}{why}")
 
 
 @dataclass
@@ -56,7 +84,9 @@ class Started:
     pidfd: int
     ready_r: int
     tmpdir: str | None = None
+    held: list = field(default_factory=list)  # the run's scratch mount and cgroup: closed by finish()
     ready: bool = False
+    oom_killed: bool = False  # the run's cgroup saw an out-of-memory kill
     _done: bool = field(default=False, repr=False)
 
     def finish(self) -> tuple[int, bool]:
@@ -77,6 +107,9 @@ class Started:
             os.close(self.ready_r)
             if self.tmpdir:
                 shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.oom_killed = any(getattr(r, "oom_killed", lambda: False)() for r in self.held)
+            for resource in self.held:
+                resource.close()
         return self.popen.returncode, self.ready
 
 
@@ -125,8 +158,10 @@ def pump(streams: dict[str, int], proc: Started, deadline: float, max_bytes: int
 
 
 def classify(returncode: int, stderr: str, *, timed_out: bool, overflow: bool,
-             limits: Limits) -> tuple[str, int, str]:
+             limits: Limits, oom_killed: bool = False) -> tuple[str, int, str]:
     """(status, returncode, reason) of a finished run; signals come back as negative return codes."""
+    if oom_killed:
+        return "memory", returncode, f"out of memory in the run's cgroup ({limits.memory_mb + limits.tmp_mb} MB)"
     if overflow:
         return "killed", returncode, f"output exceeded {limits.max_output_bytes} bytes"
     if timed_out:

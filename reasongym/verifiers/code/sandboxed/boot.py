@@ -1,9 +1,9 @@
 """The first code to run inside every sandbox, passed as `python -I -S -c <this file> ARGS`.
 
 It puts the limits in place before any untrusted code runs, in this order: rlimits (address space, CPU
-seconds, processes, file size, open files, no core dumps); when started as root, a drop to the unprivileged
-uid/gid the host picked for this run (the kernel enforces RLIMIT_NPROC only for a non-root real uid); a
-one-byte "ready" note to the host on READY_FD; then every inherited fd above 2 is closed. Only then does it
+seconds, processes, file size, open files, no core dumps); oom_score_adj 1000 (the first victim of a real
+out-of-memory); when started as root, a drop to the unprivileged uid/gid the host picked for this run (the
+kernel enforces RLIMIT_NPROC only for a non-root real uid); a one-byte "ready" note to the host on READY_FD; then every inherited fd above 2 is closed. Only then does it
 run the program file as `__main__`, in this same interpreter (a second interpreter start would double the
 cost of a run).
 
@@ -25,6 +25,12 @@ def _boot():
         limits.append((resource.RLIMIT_AS, as_bytes, as_bytes))
     for which, soft, hard in limits:
         resource.setrlimit(which, (soft, hard))
+    try:  # on a real out-of-memory the kernel kills this run first, never the caller (children inherit it)
+        fd = posix.open("/proc/self/oom_score_adj", posix.O_WRONLY)
+        posix.write(fd, b"1000")
+        posix.close(fd)
+    except OSError:
+        pass
     if uid >= 0:
         posix.setgroups([])
         posix.setresgid(gid, gid, gid)
