@@ -222,6 +222,7 @@ def evaluate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], out:
         policy = load_policy(spec, all_tasks, device=cfg.device, precision=cfg.precision)
         for suite in suites:
             t0, pool = time.time(), pools[suite.name]
+            verifier = getattr(pool.envs[0].unwrapped, "verifier", None)  # its vote_key decides maj@k
             for mode, _, sampling in modes:
                 episodes = plan[(spec.label, suite.name, mode)]
                 for b in range(0, len(episodes), cfg.batch_size):
@@ -233,7 +234,7 @@ def evaluate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], out:
                         continue
                     seed_everything(batch_seed(cfg.seed, mode, batch[0][0].id, batch[0][1], len(batch)))
                     rollouts = collect(pool, policy, [t for t, _ in batch], 1, sampling)
-                    store.append([sample_row(spec.label, suite.name, mode, j, r)
+                    store.append([sample_row(spec.label, suite.name, mode, j, r, verifier)
                                   for (_, j), r, new in zip(batch, rollouts, missing) if new])
                     bar.update(sum(missing), policy=spec.label, env=suite.name)
             seconds.setdefault(spec.label, {})[suite.name] = round(time.time() - t0, 1)

@@ -1,8 +1,8 @@
 """`samples.jsonl`: one JSON line per (policy, env, task, sample), appended as they finish, read back to resume.
 
 A row holds everything needed to re-score without re-generating: the prompt, the completion (and the
-whole transcript for multi-turn episodes), the reward, the verdict and its info, the extracted answer and
-the normalised vote used by maj@k, lengths and the finish reason. Its key is
+whole transcript for multi-turn episodes), the reward, the verdict's info and status, the extracted answer
+and the vote used by maj@k (the env's verifier's `vote_key`), lengths and the finish reason. Its key is
 (policy, env, task_id, mode, sample) with mode "greedy" (sample 0) or "sample" (0..k-1).
 
     store = SampleStore(Path("evals/x/samples.jsonl"))
@@ -16,26 +16,47 @@ import json
 import math
 import warnings
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reasongym.core import Rollout
-from reasongym.verifiers.math.verifier import normalize_answer
+from reasongym.core import Rollout, Verdict, Verifier
 
 Key = tuple[str, str, str, str, int]
 
 
-def vote_key(completion: str, extracted: str | None) -> str | None:
-    """What majority voting counts for a completion: the math verifier's canonical answer (`0.5`, `1/2`
-    and `\\frac{1}{2}` vote together); None when the verifier found no answer (it does not vote)."""
-    if extracted is None or not str(extracted).strip():
+def answer_of(verdict: Verdict | None) -> str | None:
+    """The extracted final answer: the typed field, else info's `extracted` (verifiers written before it)."""
+    if verdict is None:
         return None
-    return normalize_answer(completion) or None
+    answer = verdict.answer if verdict.answer is not None else verdict.info.get("extracted")
+    return None if answer is None or not str(answer).strip() else str(answer)
 
 
-def format_failure(info: dict[str, Any]) -> bool | None:
-    """Whether the verifier found no answer to judge: no extractable final answer (math: `extracted` is
-    empty), no code block (code: status `no_code`). None for verifiers that report neither."""
+def vote_of(verdict: Verdict | None, verifier: Verifier | None) -> str | None:
+    """What majority voting counts: the env's verifier's `vote_key` (the math verifier votes `0.5`, `1/2`
+    and `\\frac{1}{2}` together; other verifiers say what is the same answer), or the answer as written when
+    no verifier is given. None: no answer, no vote."""
+    answer = answer_of(verdict)
+    if answer is None:
+        return None
+    if verifier is None:
+        return answer.strip()
+    if verdict.answer is None:  # an older verifier that reports the answer in info only
+        verdict = replace(verdict, answer=answer)
+    return verifier.vote_key(verdict) or None
+
+
+def format_failure(verdict: Verdict | None) -> bool | None:
+    """Whether the verifier found no answer to judge (status no_answer; for older verifiers: an empty
+    info `extracted`, or status `no_code`). None for verifiers that say neither."""
+    if verdict is None:
+        return None
+    if verdict.status == "no_answer":
+        return True
+    if verdict.answer is not None:
+        return False
+    info = verdict.info
     if "extracted" in info:
         return info["extracted"] is None or str(info["extracted"]).strip() == ""
     if "status" in info:
@@ -56,11 +77,11 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def sample_row(policy: str, env: str, mode: str, sample: int, rollout: Rollout) -> dict[str, Any]:
-    """The samples.jsonl row of one finished episode."""
+def sample_row(policy: str, env: str, mode: str, sample: int, rollout: Rollout,
+               verifier: Verifier | None = None) -> dict[str, Any]:
+    """The samples.jsonl row of one finished episode; `verifier` (the env's) decides what votes in maj@k."""
     last = rollout.turns[-1]
     info = jsonable(last.verdict.info) if last.verdict is not None else {}
-    extracted = info.get("extracted")
     tokens = [len(t.completion.token_ids) if t.completion.token_ids is not None
               else t.completion.meta.get("completion_tokens") for t in rollout.turns]
     row = {
@@ -68,9 +89,10 @@ def sample_row(policy: str, env: str, mode: str, sample: int, rollout: Rollout) 
         "prompt": rollout.turns[0].observation,
         "completion": last.completion.text,
         "reward": rollout.reward, "correct": rollout.correct,
-        "extracted": extracted,
-        "vote": vote_key(last.completion.text, extracted),
-        "format_failure": format_failure(info),
+        "extracted": answer_of(last.verdict),
+        "status": last.verdict.status if last.verdict is not None else None,
+        "vote": vote_of(last.verdict, verifier),
+        "format_failure": format_failure(last.verdict),
         "completion_tokens": None if any(t is None for t in tokens) else int(sum(tokens)),
         "completion_chars": sum(len(t.completion.text) for t in rollout.turns),
         "finish_reason": last.completion.finish_reason,

@@ -9,7 +9,8 @@ What each metric is (per task, then averaged over tasks):
   greedy          1 if the temperature-0 completion is correct
   pass@1          share of the k sampled completions that are correct (pass@1 averaged over k samples)
   pass@j          unbiased estimate of "at least one of j samples is correct", from all k samples
-  maj@k           whether the most frequent extracted answer of the k samples is correct (ties: expected)
+  maj@k           whether the most frequent answer of the k samples is correct (ties: expected); answers
+                  are the same when the env's verifier gives them the same `vote_key`
   reward          mean episode return of the sampled completions (of the greedy one when samples=0)
   format_failure  share of completions with no extractable answer (only for verifiers that extract one)
   completion_tokens / completion_chars   mean length of what the policy wrote
@@ -47,6 +48,8 @@ def task_scores(by_task: Mapping[str, Mapping[str, list[dict[str, Any]]]], tasks
                 samples: int, greedy: bool) -> TaskScores:
     """Score each task from its rows (see SampleStore.by_task). Rows beyond `samples` are ignored."""
     ks = pass_ks(samples)
+    # maj@k where the env's verifier votes (math answers, code): some row has a vote; never for a reward model
+    votes = any(r.get("vote") is not None for modes in by_task.values() for rows in modes.values() for r in rows)
     per_task: list[dict[str, float]] = []
     ids, unfinished = [], 0
     for task in tasks:
@@ -63,7 +66,7 @@ def task_scores(by_task: Mapping[str, Mapping[str, list[dict[str, Any]]]], tasks
             c = sum(bool(r["correct"]) for r in sampled)
             for k in ks:
                 v[f"pass@{k}"] = pass_at_k(samples, c, k)
-            if all("extracted" in r["verdict"] for r in sampled):  # verifiers that extract an answer
+            if votes:
                 v[f"maj@{samples}"] = maj_at_k([r["vote"] for r in sampled], [bool(r["correct"]) for r in sampled])
         rows = sampled if samples else greedy_rows
         v["reward"] = float(np.mean([r["reward"] for r in rows]))
