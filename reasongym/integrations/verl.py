@@ -52,12 +52,12 @@ def ability(env_id: str) -> str:
     return "code" if info is not None and "code" in info.verifier else "math"
 
 
-def verl_rows(env_id: str, split: str, n: int | None, *, seed: int = 0, **env_kwargs: Any) -> list[dict]:
-    """verl parquet rows for n tasks of the env built with env_kwargs."""
+def verl_rows(env_id: str, part: str, n: int | None, *, seed: int = 0, **env_kwargs: Any) -> list[dict]:
+    """verl parquet rows for n tasks of the env built with env_kwargs; `part` ("train"/"test") -> extra_info.split."""
     kind = ability(env_id)
     return [{"data_source": env_id, "prompt": row["prompt"], "ability": kind,
              "reward_model": {"style": "rule", "ground_truth": row["task"]},
-             "extra_info": {"split": split, "index": i, "task_id": row["task_id"], "env_kwargs": row["env_kwargs"]}}
+             "extra_info": {"split": part, "index": i, "task_id": row["task_id"], "env_kwargs": row["env_kwargs"]}}
             for i, row in enumerate(rows(env_id, n, seed=seed, **env_kwargs))]
 
 
