@@ -6,6 +6,7 @@ r"""`python -m reasongym.audit env=<id or alias>`: throw exploit probes at an en
     python -m reasongym.audit env=humaneval task_ids=[HumanEval/4,HumanEval/0] env.timeout_s=3
     python -m reasongym.audit env=math tasks=0 cases=../shared/cases/math_adversarial.jsonl
     python -m reasongym.audit env=acme/Countdown-v0                # any registered env, plugins included
+    python -m reasongym.audit env=math via=trl                     # the same probes through the TRL adapter
     python -m reasongym.audit --help
 
 No model is involved: for a sample of the env's tasks, completions that a sound reward never pays (the
@@ -21,6 +22,7 @@ From Python (and through another reward path, e.g. a trainer adapter):
 
     from reasongym.audit import run_audit
     report = run_audit("math", tasks=5, reward_fn=lambda task, text: my_adapter(task, text))
+    report = run_audit("math", tasks=5, via="verl")     # reasongym.integrations.verl.score
     report.exit_code, report.to_json()
 """
 
@@ -70,6 +72,9 @@ class AuditConfig:
     """Write the full report as JSON here (probe rows, examples of every problem, case counts)."""
     only: list[str] = field(default_factory=list)
     """Keep only these probes or families, e.g. only=[restate,hedge] (empty: all that fit the env)."""
+    via: str = ""
+    """Score through a trainer adapter instead of env.step: trl, verl, openrlhf, prime_verifiers or common
+    (reasongym/integrations/<via>.py's score(env_id, task, text)); env kwargs travel only with common."""
     bound_s: float = 0.0
     """Latency bound per call in seconds (0: 2 s for answer envs, sandbox timeout x 1.5 + 2 s for code)."""
 
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[audit] {msg}", file=sys.stderr, flush=True)
 
     report = run_audit(cfg.env.name, tasks=cfg.tasks, seed=cfg.seed, env_kwargs=dict(cfg.env.kwargs),
-                       only=list(cfg.only), task_ids=list(cfg.task_ids), bound_s=cfg.bound_s or None, cases=cfg.cases or None,
+                       only=list(cfg.only), task_ids=list(cfg.task_ids), via=cfg.via or None, bound_s=cfg.bound_s or None, cases=cfg.cases or None,
                        progress=progress)
     print_report(report)
     if cfg.out:

@@ -114,12 +114,33 @@ def test_reward_fn_hook_scores_through_another_path():
     assert not clean.failed
 
 
-def test_raising_and_hanging_rewards_are_failures():
+def test_via_an_adapter_scores_through_reasongym_integrations():
+    """via=common: the shared scoring path of the trainer adapters (EnvScorer), the same probes."""
+    pytest.importorskip("reasongym.integrations.common")
+    broken = run_audit("audit-test/Substring-v0", tasks=2, only=["hedge"], via="common")
+    assert broken.reward_path == "integrations.common.score" and broken.failed
+    assert not run_audit("audit-test/Strict-v0", tasks=2, only=["hedge"], via="common").failed
+    with pytest.raises(ValueError, match="via='nope'"):
+        run_audit("audit-test/Strict-v0", tasks=1, via="nope")
+
+
+def test_raising_slow_and_hanging_rewards_are_failures():
+    import time
+
+    from reasongym.audit_probes.runner import Scorer
+
     def raises(task, text):
         raise RuntimeError("grader down")
 
     report = run_audit("audit-test/Strict-v0", tasks=1, only=["empty"], reward_fn=raises)
     assert report.failed and report.probes[0].errors == 3 and "grader down" in report.probes[0].examples[0]["error"]
+    slow = run_audit("audit-test/Strict-v0", tasks=1, only=["empty"], bound_s=0.05,
+                     reward_fn=lambda task, text: time.sleep(0.1) or 0.0)
+    assert slow.failed and slow.probes[0].over_bound == 3 and slow.probes[0].errors == 0
+    built = []
+    scorer = Scorer(lambda: built.append(1) or StrictEnv(), lambda task, text: time.sleep(2) or 0.0, hard_s=0.2)
+    out = scorer.score(TASKS[0], "x")
+    assert out["error"].startswith("HUNG") and out["seconds"] < 1.5 and len(built) == 2  # the env was rebuilt
 
 
 def test_cases_are_counted(tmp_path):

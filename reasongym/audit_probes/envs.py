@@ -7,11 +7,17 @@ $REASONGYM_DATA or ../shared/data), so `env=gsm8k` needs no `env.path=`.
 `skip_reason` says why an env is not audited: a learned reward model (Preference-v0) pays a continuous
 score, not a verdict on a gold, so "paid" has no meaning without the model itself; give it with
 `env.rm=runs/rm-001/final` (and `env.prompts=`), or audit another path with `reward_fn=`.
+
+`adapter_reward_fn(via, name)` is that other path for the trainer adapters of reasongym/integrations:
+each adapter module has `score(env_id, task, completion_text) -> float`, the reward exactly as that
+trainer computes it (`via=trl`, `verl`, `openrlhf`, `prime_verifiers`, or `common`, the shared path).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import gymnasium
@@ -54,3 +60,19 @@ def env_factory(env: str | gymnasium.Env, kwargs: dict[str, Any]) -> Callable[[]
         except TypeError as exc:
             raise TypeError(f"env {env!r} ({env_id}) rejected its arguments {full}: {exc}") from exc
     return build
+
+
+def adapter_reward_fn(via: str, name: str, kwargs: dict[str, Any]) -> Callable[[Any, str], float]:
+    """`reasongym.integrations.<via>.score` bound to the env id (and kwargs, for `common`)."""
+    try:
+        module = importlib.import_module(f"reasongym.integrations.{via}")
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"via={via!r}: no adapter reasongym.integrations.{via} ({exc}); use one of trl, verl, "
+                         "openrlhf, prime_verifiers, common") from exc
+    if not hasattr(module, "score"):
+        raise ValueError(f"via={via!r}: reasongym.integrations.{via} has no score(env_id, task, completion_text)")
+    env_id = resolve(name)[0]
+    if kwargs and via != "common":
+        raise ValueError(f"via={via!r} scores the env with its default arguments; env kwargs {kwargs} only "
+                         "travel through via=common")
+    return partial(module.score, env_id, **kwargs) if via == "common" else partial(module.score, env_id)

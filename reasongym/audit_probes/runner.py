@@ -161,16 +161,22 @@ def select_probes(kind: str, probes: Sequence[Probe] | None, only: Sequence[str]
 def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kwargs: dict | None = None,
               probes: Sequence[Probe] | None = None, extra_probes: Sequence[Probe] = (), only: Sequence[str] = (),
               reward_fn: RewardFn | None = None, bound_s: float | None = None, cases: str | None = None,
-              task_ids: Sequence[str] = (),
+              task_ids: Sequence[str] = (), via: str | None = None,
               progress: Callable[[str], None] | None = None) -> AuditReport:
     """Audit an env's reward (an id, alias or a made env); see the module docstring. `reward_fn` scores
     through another reward path; `bound_s` overrides the latency bound (default: by kind); `cases` a
     labelled JSONL file (see cases.py); `tasks=0` runs the cases only; `task_ids` audits these tasks
-    (ids or meta source_ids such as HumanEval/4) instead of a sample."""
+    (ids or meta source_ids such as HumanEval/4) instead of a sample; `via` scores through a trainer
+    adapter of reasongym/integrations (trl, verl, openrlhf, prime_verifiers, common)."""
     from reasongym.audit_probes.cases import run_cases
-    from reasongym.audit_probes.envs import env_factory, skip_reason
+    from reasongym.audit_probes.envs import adapter_reward_fn, env_factory, skip_reason
 
     env_id = _name(env)
+    if via:
+        if reward_fn is not None or not isinstance(env, str):
+            raise ValueError("via= needs the env by name and no reward_fn (it builds the reward_fn itself)")
+        resolved, defaults = resolve(env)
+        reward_fn = adapter_reward_fn(via, resolved, {**defaults, **(env_kwargs or {})})
     reason = skip_reason(env, env_kwargs or {}, reward_fn) if isinstance(env, str) else None
     if reason:
         return AuditReport(env_id, "skipped", tasks, seed, 0.0, skipped=reason)
@@ -180,9 +186,9 @@ def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kw
     kind = detect_kind(scorer_env, drawn[0])
     sample = drawn if task_ids else drawn[:tasks]
     bound = float(bound_s or default_bound(scorer_env, kind))
-    scorer = Scorer(make_env, reward_fn, max(30.0, 5 * bound), env=scorer_env)
+    scorer = Scorer(make_env, reward_fn, max(10.0, 3 * bound + 4), env=scorer_env)
     scorer.score(drawn[0], "The answer is \\boxed{0}.")  # warm-up (worker pools, sandboxes): not counted
-    report = AuditReport(env_id, kind, len(sample), seed, bound, reward_path="reward_fn" if reward_fn else "env.step")
+    report = AuditReport(env_id, kind, len(sample), seed, bound, reward_path=f"integrations.{via}.score" if via else "reward_fn" if reward_fn else "env.step")
     chosen = select_probes(kind, list(probes if probes is not None else PROBES) + list(extra_probes), only)
     for probe in chosen if sample else []:
         if progress:
