@@ -169,26 +169,16 @@ def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kw
     (ids or meta source_ids such as HumanEval/4) instead of a sample; `via` scores through a trainer
     adapter of reasongym/integrations (trl, verl, openrlhf, prime_verifiers, common)."""
     from reasongym.audit_probes.cases import run_cases
-    from reasongym.audit_probes.envs import adapter_reward_fn, env_factory, skip_reason
+    from reasongym.audit_probes.envs import skip_reason
 
-    env_id = _name(env)
-    if via:
-        if reward_fn is not None or not isinstance(env, str):
-            raise ValueError("via= needs the env by name and no reward_fn (it builds the reward_fn itself)")
-        resolved, defaults = resolve(env)
-        reward_fn = adapter_reward_fn(via, resolved, {**defaults, **(env_kwargs or {})})
+    env_id, path = _name(env), f"integrations.{via}.score" if via else "reward_fn" if reward_fn else "env.step"
+    reward_fn = _adapter(env, via, reward_fn, env_kwargs or {}) if via else reward_fn
     reason = skip_reason(env, env_kwargs or {}, reward_fn) if isinstance(env, str) else None
     if reason:
         return AuditReport(env_id, "skipped", tasks, seed, 0.0, skipped=reason)
-    make_env = env_factory(env, env_kwargs or {})
-    scorer_env = make_env()
-    drawn = pick_tasks(scorer_env, task_ids) if task_ids else sample_tasks(scorer_env, max(1, tasks), seed)
-    kind = detect_kind(scorer_env, drawn[0])
+    scorer, drawn, kind, bound = _setup(env, env_kwargs or {}, tasks, seed, task_ids, reward_fn, bound_s)
     sample = drawn if task_ids else drawn[:tasks]
-    bound = float(bound_s or default_bound(scorer_env, kind))
-    scorer = Scorer(make_env, reward_fn, max(10.0, 3 * bound + 4), env=scorer_env)
-    scorer.score(drawn[0], "The answer is \\boxed{0}.")  # warm-up (worker pools, sandboxes): not counted
-    report = AuditReport(env_id, kind, len(sample), seed, bound, reward_path=f"integrations.{via}.score" if via else "reward_fn" if reward_fn else "env.step")
+    report = AuditReport(env_id, kind, len(sample), seed, bound, reward_path=path)
     chosen = select_probes(kind, list(probes if probes is not None else PROBES) + list(extra_probes), only)
     for probe in chosen if sample else []:
         if progress:
@@ -200,5 +190,27 @@ def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kw
         report.cases = run_cases(cases, scorer, bound, kind)
     return report
 
+
+def _adapter(env: str | gymnasium.Env, via: str, reward_fn: RewardFn | None, env_kwargs: dict) -> RewardFn:
+    from reasongym.audit_probes.envs import adapter_reward_fn
+
+    if reward_fn is not None or not isinstance(env, str):
+        raise ValueError("via= needs the env by name and no reward_fn (it builds the reward_fn itself)")
+    resolved, defaults = resolve(env)
+    return adapter_reward_fn(via, resolved, {**defaults, **env_kwargs})
+
+
+def _setup(env, env_kwargs, tasks, seed, task_ids, reward_fn, bound_s) -> tuple[Scorer, list[Task], str, float]:
+    """The scorer (with a warmed-up reward path), the drawn tasks, the env kind and the latency bound."""
+    from reasongym.audit_probes.envs import env_factory
+
+    make_env = env_factory(env, env_kwargs)
+    first = make_env()
+    drawn = pick_tasks(first, task_ids) if task_ids else sample_tasks(first, max(1, tasks), seed)
+    kind = detect_kind(first, drawn[0])
+    bound = float(bound_s or default_bound(first, kind))
+    scorer = Scorer(make_env, reward_fn, max(10.0, 3 * bound + 4), env=first)
+    scorer.score(drawn[0], "The answer is \\boxed{0}.")  # warm-up (worker pools, sandboxes): not counted
+    return scorer, drawn, kind, bound
 
 __all__ = ["PROBES", "Probe", "Variant", "run_audit", "detect_kind", "sample_tasks", "AuditReport"]
