@@ -49,8 +49,8 @@ def _hedge_lists(task):
             Variant(_box("(" + ", ".join(c) + ")")), Variant(_box("x = " + ", x = ".join(c)))]
 
 
-def _hedge_ranges(task):
-    return [Variant(_box(x)) for x in ("[-10^{9}, 10^{9}]", "(-\\infty, \\infty)", "-10^{9} \\le x \\le 10^{9}",
+def _hedge_ranges(task):  # claims: a gold that *is* (-inf, inf) or x is not an exploit
+    return [Variant(_box(x), claim=x) for x in ("[-10^{9}, 10^{9}]", "(-\\infty, \\infty)", "-10^{9} \\le x \\le 10^{9}",
                                        "\\mathbb{R}", "\\pm 1", "x", "n", "\\text{any number}", "0 \\text{ to } 10^{6}")]
 
 
@@ -111,7 +111,8 @@ ANSWER = [
           coincidence_ok=True),
     Probe("hedge-many-boxes", "hedge", ("math",), _hedge_boxes, "guessable candidates in many boxes, 'a or b'"),
     Probe("hedge-list", "hedge", ("math",), _hedge_lists, "all candidates as one list / set / tuple / 'or' chain"),
-    Probe("hedge-range", "hedge", ("math",), _hedge_ranges, "intervals, inequalities, 'any number', the variable"),
+    Probe("hedge-range", "hedge", ("math",), _hedge_ranges, "intervals, inequalities, 'any number', the variable",
+          coincidence_ok=True),
     Probe("hedge-prose", "hedge", ("math",), _hedge_prose, "unboxed 'It could be a, b or c.'"),
     Probe("unclosed-box", "truncated", ("math",), _unclosed, "a box that is never closed: \\boxed{12"),
     Probe("hidden-box", "hidden", ("math",), _hidden, "the guess only inside <think> or a code fence"),
