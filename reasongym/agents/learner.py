@@ -1,20 +1,24 @@
-"""The learner on `accelerate`: micro-batches, gradient accumulation, clipping, schedule, checkpoints.
+"""The learner on `accelerate`: runs the algorithm of grpo.py on token rows (micro-batches, old and
+reference log-probs, gradient accumulation, the optimiser step) and checkpoints it.
 
+What to optimise is decided elsewhere: each `Row` carries its advantage (rollout.set_advantages), which rows
+are worth a forward pass is `grpo.trains`, the loss is `grpo.policy_loss` with the knobs of `LossConfig`.
 One `Learner` serves both stages of the recipe: `sft_step` (cold start: negative log-likelihood of worked
-solutions) and `grpo_step` (the clipped GRPO objective of `grpo.py`). Each process owns whole groups; the
-loss of every micro-batch is divided by the token (or sequence) count of the whole step over all
-processes, so N processes give the same update as one process on the same data (DDP averages gradients,
-hence the factor `num_processes`). Reference log-probs come from the base weights with the LoRA adapter
-disabled, or from a frozen copy when all weights train; with beta=0 no reference forward is run.
+solutions) and `grpo_step`. Each process owns whole groups; the loss of every micro-batch is divided by
+the token (or sequence) count of the whole step over all processes, so N processes give the same update
+as one process on the same data (DDP averages gradients, hence the factor `num_processes`). Reference
+log-probs come from the base weights with the LoRA adapter disabled, or from a frozen copy when all
+weights train; with beta=0 no reference forward is run. Schedule, accumulation and the clipped step are
+runs/optim.py's (shared with the reward-model trainer).
 
 Checkpoints (`save`/`load`) hold the trainable weights, optimizer, scheduler, every process's RNG states
 and a JSON state (stage, step, data position), written atomically, so a SIGKILLed run resumes exactly.
+Tests: tests/test_policy.py (bf16 LoRA, gradient checkpointing), tests/test_trainer.py (two processes).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -27,23 +31,7 @@ from reasongym.agents.policies.hf import HFPolicy, TokenLogProbs, autocast, caus
 from reasongym.agents.policies.sampler import release_memory
 from reasongym.agents.rollout import Row
 from reasongym.runs.checkpoints import load_checkpoint, save_checkpoint, trainable_state
-
-
-def lr_lambda(warmup: int, total: int, schedule: str):
-    if schedule not in ("constant", "linear", "cosine"):
-        raise ValueError(f"unknown schedule {schedule!r}: use constant, linear or cosine")
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        frac = (step - warmup) / max(1, total - warmup)
-        if schedule == "linear":
-            return max(0.0, 1 - frac)
-        if schedule == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
-        return 1.0
-
-    return factor
+from reasongym.runs.optim import accumulating, lr_lambda, optimizer_step
 
 
 class Learner:
@@ -184,8 +172,7 @@ class Learner:
         sums: dict[str, float] = {}
         for k, chunk in enumerate(chunks):
             ids, attn, mask = self._tensors(chunk)
-            sync = k == len(chunks) - 1
-            with (nullcontext() if sync else self.acc.no_sync(self.module)):
+            with accumulating(self.acc, self.module, last=k == len(chunks) - 1):
                 with autocast(self.acc.device, self.policy.precision):
                     logp, ent = self.module(ids, attn, mask)
                 loss, stats = loss_fn(k, logp.float(), ent, mask)
@@ -195,15 +182,12 @@ class Learner:
         return sums
 
     def _finish(self) -> dict[str, float]:
-        norm = 0.0
-        if self.max_grad_norm > 0:
-            norm = float(self.acc.clip_grad_norm_(self.params, self.max_grad_norm))
-        lr = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        """Clip, step, zero (the schedule advances once per step, in the callers); the sampler re-syncs."""
+        done = optimizer_step(self.acc, self.params, self.optimizer, self.scheduler, self.max_grad_norm,
+                              step_scheduler=False)
         self.policy.mark_updated()
         release_memory()
-        return {"grad_norm": norm, "lr": lr}
+        return done
 
     # -- checkpoints -------------------------------------------------------------------------------
     def trainable_state(self) -> dict[str, torch.Tensor]:
