@@ -131,7 +131,8 @@ def test_hostile_tool_calls_are_contained(tmp_path, attack, expect):
     env = gymnasium.make("reasongym/JaggedTool-v0", timeout_s=3).unwrapped
     env.reset(seed=0)
     t0 = time.monotonic()
-    obs, reward, term, trunc, info = env.step(f"```python\n{attack.format(secret=str(secret), outside=str(outside))}\n```")
+    code = attack.format(secret=str(secret), outside=str(outside))
+    obs, reward, term, trunc, info = env.step(f"```python\n{code}\n```")
     assert time.monotonic() - t0 < 20 and reward == 0.0 and not (term or trunc)
     assert "TOP-SECRET-42" not in obs[-1]["content"] and expect in obs[-1]["content"]
     assert info["verdict"].info["tool_status"] != "ok" and info["tool"]["tool_errors"] == 1
@@ -143,7 +144,8 @@ def test_hostile_tool_calls_are_contained(tmp_path, attack, expect):
 def test_math_sources_work_with_the_tool():
     env = gymnasium.make("reasongym/PythonTool-v0", source="math", difficulty=1, kinds=["arithmetic"]).unwrapped
     _, info = env.reset(seed=3)
-    assert "```python" in env.messages[-1]["content"] and info["task"].prompt[-1]["content"] in env.messages[-1]["content"]
+    shown = env.messages[-1]["content"]
+    assert "```python" in shown and info["task"].prompt[-1]["content"] in shown
     obs, *_ = env.step("```python\nprint(6 * 7)\n```")
     obs, reward, term, trunc, _ = env.step(info["task"].meta["solution"])
     assert (reward, term, trunc) == (1.0, True, False)

@@ -124,7 +124,8 @@ def convert_units(rng: np.random.Generator, difficulty: int) -> Task:
         y = x * factor
         steps = [f"{why}, so divide by {factor}.", f"{_plain(y)} ÷ {factor} = {_plain(x)}."]
         return make_task("convert_units", d, f"Convert {_plain(y)} {dst} to {src}.", _plain(x), steps,
-                         f"{y}{dst}>{src}", answer_type="decimal", tool_code=_decimal_code(_plain(y), "/", factor), unit=src)
+                         f"{y}{dst}>{src}", answer_type="decimal", unit=src,
+                         tool_code=_decimal_code(_plain(y), "/", factor))
     y = _plain(x * Decimal(factor))
     steps = [f"{why}, so multiply by {factor}.", f"{_plain(x)} × {factor} = {y}."]
     return make_task("convert_units", d, f"Convert {_plain(x)} {src} to {dst}.", y, steps, f"{x}{src}>{dst}",

@@ -68,7 +68,8 @@ def sort_decimals(rng: np.random.Generator, difficulty: int) -> Task:
     listed = ", ".join(numbers)
     return make_task("sort_decimals", d, f"Sort these numbers from smallest to largest: {listed}.", answer,
                      steps, "|".join(sorted(numbers)), answer_type="list",
-                     tool_code=f'from decimal import Decimal\nprint(", ".join(sorted("{listed}".split(", "), key=Decimal)))')
+                     tool_code=f'from decimal import Decimal\n'
+                               f'print(", ".join(sorted("{listed}".split(", "), key=Decimal)))')
 
 
 def multiply(rng: np.random.Generator, difficulty: int) -> Task:

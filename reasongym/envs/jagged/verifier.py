@@ -142,7 +142,8 @@ class JaggedVerifier(Verifier):
         got = found[0][:MAX_ANSWER]
         if HEDGE.search(clean(got)) and not HEDGE.search(str(task.answer)):
             return self._no(task, got, "wrong_form", "a hedged answer", "Commit to one answer, without hedging.")
-        mine, gold = canonical(got, kind, task.meta.get("unit")), canonical(str(task.answer), kind, task.meta.get("unit"))
+        unit = task.meta.get("unit")
+        mine, gold = canonical(got, kind, unit), canonical(str(task.answer), kind, unit)
         if gold is None:
             raise ValueError(f"task {task.id}: gold answer {task.answer!r} is not a valid {kind!r} answer")
         ok = mine == gold

@@ -72,7 +72,8 @@ class PythonToolEnv(TextEnv):
         super().__init__(self.source.tasks, self.source.verifier, max_turns=max_calls + 1,
                          rewards=self.source.reward_fn, render_mode=render_mode)
         self.max_calls, self.call_cost, self.tool_role = int(max_calls), float(call_cost), tool_role
-        self.instructions = INSTRUCTIONS.format(calls=max_calls, times="time" if max_calls == 1 else "times") if instructions is None else instructions
+        times = "time" if max_calls == 1 else "times"
+        self.instructions = INSTRUCTIONS.format(calls=max_calls, times=times) if instructions is None else instructions
         self.session = PythonSession(timeout_s=timeout_s, memory_mb=memory_mb, sandbox=sandbox,
                                      max_output_chars=max_output_chars)
         self.stats = self._fresh_stats()
@@ -136,6 +137,11 @@ class PythonToolEnv(TextEnv):
         if self.tool_role == "tool":
             return {"role": "tool", "content": f"{result.output}\n{note}"}
         return {"role": "user", "content": f"Output of your code:\n```\n{result.output}\n```\n{note}"}
+
+    @property
+    def env_roles(self) -> tuple[str, ...]:
+        """The roles of what this env says after a reply (for reasongym.lm.template_check at start-up)."""
+        return (self.tool_role,)
 
     def _fresh_stats(self) -> dict[str, Any]:
         return {"tool_calls": 0, "tool_errors": 0, "tool_timeouts": 0, "tool_used": False}
