@@ -73,7 +73,7 @@ def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict) -> Recipe:
     if a.prompts_per_step % world:
         raise ConfigError(f"agent.prompts_per_step={a.prompts_per_step} must divide evenly over {world} processes")
     policy = HFPolicy.load(cfg.model, device=session.acc.device, precision=cfg.precision, lora_r=a.lora_r,
-                           lora_alpha=a.lora_alpha or 2 * a.lora_r, lora_dropout=a.lora_dropout)
+                           lora_alpha=a.lora_alpha or 2 * a.lora_r, lora_dropout=a.lora_dropout, sampler=a.sampler)
     pool = EnvPool(env_id, env_kwargs, size=a.prompts_per_step // world * a.group_size)
     eval_pool, eval_tasks = heldout_tasks(cfg, env_id, env_kwargs)
     session.say(f"reasongym.train: {env_id} {env_kwargs} | policy {policy.name} ({policy.precision}, "

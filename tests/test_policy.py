@@ -234,9 +234,12 @@ def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny
 class Recording:
     """A sampler of our own, built from a "module:Class" spec: wraps the default and records calls."""
 
+    built: list = []  # every instance, so a test can find the one `train` built
+
     def __init__(self, model, *, eos_ids, pad_id, dtype):
         self.inner = KVCacheSampler(model, eos_ids=eos_ids, pad_id=pad_id, dtype=dtype)
         self.calls, self.syncs = [], 0
+        Recording.built.append(self)
 
     def sample(self, prompts, *, temperature, top_p, max_new_tokens):
         self.calls.append([list(p) for p in prompts])
@@ -265,6 +268,16 @@ def test_the_sampler_is_injected_by_spec_and_synced_after_updates(tiny_model_dir
 class NoSync:
     def __init__(self, model, **kwargs):
         self.model = model
+
+
+def test_a_sampler_is_one_config_value_of_train(tiny_model_dir, tmp_path):
+    from reasongym.train import main as train_main
+    from tests.test_trainer import toy_args
+
+    Recording.built.clear()
+    train_main(toy_args(tiny_model_dir, tmp_path, "steps=2", "eval_every=0", "agent.sampler=tests.test_policy:Recording"))
+    [sampler] = Recording.built
+    assert len(sampler.calls) == 2 and sampler.syncs == 1  # two rounds of rollouts, a sync after step 1
 
 
 @pytest.mark.parametrize("spec, match", [("vllm", "use one of"), ("no.such.module:X", "cannot import"),
