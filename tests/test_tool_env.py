@@ -18,7 +18,7 @@ import pytest
 import reasongym  # noqa: F401 - registers the ids
 from reasongym.agents.rollout import EnvPool, collect, episode_row, pick_tasks
 from reasongym.core import Completion, SamplingParams
-from reasongym.envs.tool import PythonSession, find_call
+from reasongym.envs.tool import PythonSession, demonstration, find_call
 from tests.tiny_model import build_tiny_tokenizer
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -157,3 +157,12 @@ def test_math_sources_work_with_the_tool():
     assert len(env.tasks) == 5
     _, reward, term, _, _ = env.step(f"\\boxed{{{info['task'].answer}}}")
     assert reward == 1.0 and term
+
+
+def test_a_demonstration_is_a_full_reward_tool_episode_for_the_cold_start():
+    env = gymnasium.make("reasongym/JaggedTool-v0", difficulty=4).unwrapped
+    task = env.tasks.take(1, seed=5)[0]
+    msgs = demonstration(env, task)
+    assert [m["role"] for m in msgs][-3:] == ["assistant", "tool", "assistant"]
+    assert task.meta["tool_code"] in msgs[-3]["content"] and f"\\boxed{{{task.answer}}}" in msgs[-1]["content"]
+    assert msgs[-2]["content"].startswith(str(task.answer).split(".")[0])

@@ -29,6 +29,9 @@ verdict info carries `tool_calls`, `tool_errors` (calls that did not exit cleanl
 memory), `tool_timeouts`, `tool_used`, and `final` (whether this step was the final answer); tool
 steps also carry `tool_status` and `tool_form`.
 
+Cold start: `demonstration(env, task)` is a worked tool-using transcript (the task's `tool_code`, its
+output, the boxed answer) for supervised training on the assistant turns.
+
 Training: rollout.episode_row masks everything between sampled turns, so tool outputs never enter
 the loss; the transcript must render as a prefix of the next one (check with
 `python -m reasongym.check_template MODEL`, or reasongym.lm.template_check in code).
@@ -39,13 +42,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from reasongym.core import Verdict
+from reasongym.core import Messages, Task, Verdict
 from reasongym.envs.base import TextEnv
 from reasongym.envs.tool.calls import PYTHON_TOOL, TOOL_NAME, ToolCall, find_call
 from reasongym.envs.tool.session import PythonSession, ToolResult
 from reasongym.registry import make
 
-__all__ = ["PYTHON_TOOL", "TOOL_NAME", "PythonSession", "PythonToolEnv", "ToolCall", "find_call"]
+__all__ = ["PYTHON_TOOL", "TOOL_NAME", "PythonSession", "PythonToolEnv", "ToolCall", "demonstration", "find_call"]
 INSTRUCTIONS = ("You can run Python code: write it in a ```python block and stop there; you will get back "
                 "what it prints (use print). Variables persist between your code blocks. You may run code "
                 "up to {calls} {times}, then give the final answer in \\boxed{{}}.")
@@ -148,6 +151,19 @@ class PythonToolEnv(TextEnv):
 
     def _info(self, **extra: Any) -> dict[str, Any]:
         return {**super()._info(**extra), "tool": dict(self.stats)}
+
+
+def demonstration(env: PythonToolEnv, task: Task) -> Messages | None:
+    """A worked tool-using episode for the cold start: run the task's `meta["tool_code"]` in the env, then
+    box the gold answer. Returns the whole transcript (train on its assistant turns only), or None when
+    the task has no tool code or the episode does not earn the full reward."""
+    code = task.meta.get("tool_code")
+    if not code:
+        return None
+    env.reset(options={"task": task})
+    env.step(f"Let me compute it with Python.\n```python\n{code}```")
+    _, reward, terminated, _, _ = env.step(f"The code printed the result, so the answer is \\boxed{{{task.answer}}}.")
+    return copy.deepcopy(env.messages) if terminated and reward == 1.0 else None
 
 
 def with_instructions(messages: list[dict[str, str]], text: str) -> list[dict[str, str]]:
