@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reasongym.verifiers.code.sandbox import Sandbox, SandboxError, run_program
+from reasongym.verifiers.code.sandbox import Limits, Sandbox, SandboxError, run_program
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO.parent / "shared" / "cases" / "sandbox"
@@ -200,3 +200,25 @@ def test_hostile_corpus_leaves_the_host_unharmed():
     assert summary["preflight_isolated"], p.stdout
     assert summary["host_harmed"] == [] and summary["leaked"] == [] and summary["failed"] == [], p.stdout
     assert not sandboxed_pids()  # its "leftovers" count other jobs' sandboxes too: ours are checked by ancestry
+
+
+def test_cgroup_plumbing_on_a_folder_laid_out_like_a_delegated_cgroup(tmp_path, monkeypatch):
+    """Where a cgroup v2 is delegated, each run gets a child with its limits, bwrap starts inside it, and shm
+    (counted there) is allowed. This host is cgroup v1/hybrid, so the kernel's side is not tested here: the
+    folder only has the files a delegated cgroup has, and "moving" into it writes a file."""
+    from reasongym.verifiers.code import cgroup
+    for name, text in (("cgroup.controllers", "memory pids"), ("cgroup.subtree_control", "memory pids")):
+        (tmp_path / name).write_text(text)
+    monkeypatch.setenv("REASONGYM_CGROUP", str(tmp_path))
+    cgroup._probe.cache_clear()
+    try:
+        box = Sandbox()
+        r = box.run("import ctypes\nprint(ctypes.CDLL(None).shmget(0, 4096, 0o1600) >= 0)",
+                    limits=Limits(timeout_s=10, memory_mb=100, tmp_mb=20, max_procs=30))
+    finally:
+        cgroup._probe.cache_clear()
+    assert (box.cgroup, r.status, r.stdout) == (tmp_path, "ok", "True\n"), r
+    run = [d for d in tmp_path.glob("rg-*") if (d / "cgroup.procs").exists()]
+    assert len(run) == 1 and (run[0] / "cgroup.procs").read_text().strip() == "0"  # sh wrote "0": move me
+    assert (run[0] / "memory.max").read_text() == str(120 << 20) and (run[0] / "pids.max").read_text() == "32"
+    assert (run[0] / "memory.oom.group").read_text() == "1" and (run[0] / "cgroup.kill").read_text() == "1"

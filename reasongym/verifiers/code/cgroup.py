@@ -17,6 +17,7 @@ and `close()` kills what is left (cgroup.kill) and removes it.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import time
@@ -98,9 +99,9 @@ class RunCgroup:
             try:
                 self.path.rmdir()
                 return
-            except FileNotFoundError:
-                return
-            except OSError:
+            except OSError as e:
+                if e.errno != errno.EBUSY:
+                    return  # gone already, or not a cgroup folder at all
                 time.sleep(0.01)
 
 

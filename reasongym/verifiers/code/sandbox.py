@@ -1,30 +1,39 @@
-"""Run untrusted code in isolation: bubblewrap namespaces, rlimits, and a watchdog in the parent.
+"""Run untrusted code in isolation: bubblewrap namespaces, a seccomp filter, rlimits, bounded scratch space,
+and a watchdog in the parent.
 
 What a sandboxed Python program gets, and so what it cannot reach:
 - its own PID, network, IPC, UTS and cgroup namespaces: it sees only its own processes, and the network
   is an empty loopback (no route out, not even to the host's 127.0.0.1);
 - a fresh root file system: /usr and the Python install read-only, a new /proc, a minimal /dev (null,
-  urandom; no tty), private size-capped tmpfs mounts for its work dir /work (the cwd and $HOME), /tmp and
-  /dev/shm; nothing else of the host (no /home, /root, /etc/shadow, host /tmp, checkout or data);
+  urandom; no tty), a private scratch tmpfs for its work dir /work (the cwd and $HOME), /tmp and /dev/shm
+  (root callers: one tmpfs capped at tmp_mb and tmp_files inodes, see `scratch.py`; otherwise three bwrap
+  tmpfs of tmp_mb); nothing else of the host (no /home, /root, /etc/shadow, host /tmp, checkout or data);
 - a few fixed environment variables: the caller's environment is never passed, not even to bwrap itself;
+- a seccomp filter (`seccomp.py`, the list is `DENIED` there): no kernel keyring, io_uring, ptrace, mounts,
+  new namespaces (so no nested user namespace), bpf, perf events, clock changes, module loading, TIOCSTI;
+  and no SysV IPC, POSIX message queues or memfds unless a cgroup counts their pages;
+- where the host delegates cgroup v2 (`cgroup.py`): a cgroup per run, memory.max = memory_mb + tmp_mb with
+  no swap, pids.max, killed as a group on out-of-memory;
 - rlimits set before the program runs (see `sandboxed/boot.py`): address space, CPU seconds, processes,
-  file size, open files, no core dumps; no capabilities; no_new_privs; nosuid mounts;
+  file size, open files, no core dumps; oom_score_adj 1000; no capabilities; no_new_privs; nosuid mounts;
 - when the caller is root: a fresh unprivileged uid for every run. The kernel does not enforce
   RLIMIT_NPROC for a real uid of 0, and counts processes per (user namespace, uid), so a per-run uid (or,
   for a non-root caller, a per-run user namespace) gives every run its own process budget.
+The limits are a `Limits`, checked when made: `timeout_s=0` or `memory_mb=-5` is a ValueError, not a
+silent reward of 0 or no limit at all.
 The parent enforces the wall-clock limit and an output cap, and tears down everything the run started:
 bwrap's init is PID 1 of the run's namespace, so killing it (`--die-with-parent`, kill of the process
 group) makes the kernel kill every process in the namespace, daemons and fork children included.
 
-Statuses: ok (exit 0), error (non-zero exit), timeout (wall clock or CPU limit), memory (MemoryError),
-killed (a signal, or the output cap). Exit codes above 128 are read as 128 + signal (bwrap's convention).
+Statuses: ok (exit 0), error (non-zero exit), timeout (wall clock or CPU limit), memory (MemoryError, or
+the run's cgroup ran out of memory), killed (a signal, or the output cap). Exit codes above 128 are read as 128 + signal (bwrap's convention).
 
     from reasongym.verifiers.code.sandbox import run_program
     r = run_program("print(int(input()) * 2)", stdin="21\\n", timeout_s=2)
     r.status, r.stdout        # ('ok', '42\\n')
 
     # the hostile-program corpus (from the repository root):
-    python ../shared/cases/sandbox/run_attacks.py --runner reasongym.verifiers.code.sandbox:run_for_harness
+    python ../shared/cases/sandbox/run_attacks.py --runner reasongym.verifiers.sandbox:run_for_harness
 
 Programs run under the interpreter that runs reasongym (the base one of a venv) as `python -I -S`, with
 its site-packages importable (no .pth files run). No isolation available is an error that says how to

@@ -107,8 +107,10 @@ class Scratch:
 
 def detach(path: Path) -> None:
     try:
-        if str(path) in _mounts():
-            _call("umount2", str(path).encode(), MNT_DETACH)
+        _call("umount2", str(path).encode(), MNT_DETACH)
+    except OSError:
+        pass  # not mounted (any more)
+    try:
         path.rmdir()
     except OSError:
         pass  # a later sweep() retries
