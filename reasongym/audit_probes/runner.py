@@ -34,6 +34,7 @@ from reasongym.registry import resolve
 
 PROBES: list[Probe] = GENERIC + ANSWER + CODE
 ANSWER_BOUND_S = 2.0
+DRAIN_S = 60.0  # after a hung call, how long to wait for it before abandoning its thread
 RewardFn = Callable[[Task, str], float]
 
 
@@ -84,8 +85,9 @@ def sample_tasks(env: gymnasium.Env, n: int, seed: int) -> list[Task]:
 
 
 class Scorer:
-    """Scores one completion with a hard cap: a call still running after `hard_s` is abandoned (its
-    thread keeps the old env) and the env is rebuilt from `make_env`."""
+    """Scores one completion with a hard cap: a call still running after `hard_s` is recorded as hung,
+    then given DRAIN_S more to finish unmeasured; after that its thread is abandoned (it keeps the old
+    env) and the env is rebuilt from `make_env`."""
 
     def __init__(self, make_env: Callable[[], gymnasium.Env], reward_fn: RewardFn | None, hard_s: float,
                  env: gymnasium.Env | None = None):
@@ -118,8 +120,11 @@ class Scorer:
         thread.join(self.hard_s)
         box["seconds"] = time.perf_counter() - start
         if thread.is_alive():
-            box["error"] = f"HUNG: no return within {self.hard_s:g} s (abandoned; env rebuilt)"
-            self.env = self.make_env()
+            box["error"] = f"HUNG: no return within {self.hard_s:g} s"
+            thread.join(DRAIN_S)  # let it finish unmeasured, so it does not slow the calls measured next
+            if thread.is_alive():
+                box["error"] += f" nor within {DRAIN_S:g} s more (abandoned, env rebuilt)"
+                self.env = self.make_env()
         return box
 
 
@@ -135,6 +140,8 @@ def run_probe(probe: Probe, tasks: Sequence[Task], scorer: Scorer, bound_s: floa
                 paid = False
             result.add_call(task, variant, out, paid, bound_s)
             paid_here = paid_here or paid
+            if out.get("error", "").startswith("HUNG"):
+                break  # this probe already failed on this task; its other variants would hang too
         result.tasks += 1
         result.paid_tasks += int(paid_here)
     return result
