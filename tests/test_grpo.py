@@ -98,6 +98,8 @@ def test_loss_config_is_the_one_declaration_of_every_loss_knob():
     assert LossConfig.of(agent) == LossConfig()  # one default per knob (clip_high was 0.28 here, 0.2 there)
     cfg = parse_cli(TrainConfig, ["agent.clip_high=0.3", "agent.loss_norm=sequence", "agent.scale_rewards=false"])
     assert LossConfig.of(cfg.agent) == LossConfig(clip_high=0.3, loss_norm="sequence", scale_rewards=False)
+    with pytest.raises(TypeError):
+        LossConfig(0.2, 0.28)  # knobs by keyword: a positional list silently swaps them when a field is added
 
 
 @pytest.mark.parametrize("bad, key", [({"loss_norm": "tokens"}, "agent.loss_norm='tokens'"),

@@ -30,9 +30,9 @@ import torch
 LOSS_NORMS = ("token", "sequence", "constant")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LossConfig:
-    """The GRPO objective: advantages, clipping, KL penalty, token normalisation."""
+    """The GRPO objective: advantages, clipping, KL penalty, token normalisation (knobs by keyword only)."""
 
     clip_low: float = 0.2
     """Lower clip of the importance ratio: 1 - clip_low."""
