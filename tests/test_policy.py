@@ -174,9 +174,9 @@ def test_bf16_lora_keeps_a_bf16_base_and_fp32_adapter_and_trains(tiny_model_dir)
     assert {p.dtype for p in pol.model.parameters() if p.requires_grad} == {torch.float32}
     learner = Learner(pol, Accelerator(cpu=True), lr=1e-2, total_steps=1)
     prompt = pol.encode_chat(MSG)
-    rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1]) for _ in range(2)]
+    rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], advantage=a) for a in (1.0, -0.5)]
     before = {n: p.clone() for n, p in pol.model.named_parameters() if p.requires_grad}
-    stats = learner.grpo_step(rows, [1.0, -0.5])
+    stats = learner.grpo_step(rows)
     assert stats["grad_norm"] > 0
     assert any(not torch.equal(before[n], p) for n, p in pol.model.named_parameters() if p.requires_grad)
     assert len(pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=4))[0].token_ids) >= 1
@@ -221,8 +221,8 @@ def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny
         forward = mlp.forward  # (wrapped by hand: module hooks do not fire in the recompute)
         mlp.forward = lambda *a, _f=forward, _c=calls, **k: _c.append(1) or _f(*a, **k)
         prompt = pol.encode_chat(MSG)
-        rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1]) for _ in range(2)]
-        stats = learner.grpo_step(rows, [1.0, -0.5])
+        rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], advantage=a) for a in (1.0, -0.5)]
+        stats = learner.grpo_step(rows)
         results.append((len(calls), stats["grad_norm"], learner.trainable_state()))
     (plain_calls, plain_norm, plain_state), (ckpt_calls, ckpt_norm, ckpt_state) = results
     assert (plain_calls, ckpt_calls) == (1, 2)  # the layer ran again in backward

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -124,18 +123,14 @@ class Learner:
         self.scheduler.step()
         return {"loss": stats["nll"] / max(n_tokens, 1), **finish}
 
-    def grpo_step(self, rows: list[Row], advantages: list[float] | None = None, mu: int = 1) -> dict[str, float]:
+    def grpo_step(self, rows: list[Row], mu: int = 1) -> dict[str, float]:
         """mu optimisation passes of the clipped GRPO loss over this process's rows, each with its
-        `advantage` (agents/rollout.py's set_advantages; `advantages=` overrides them, the older call).
+        `advantage` (agents/rollout.py's set_advantages).
 
         The loss is normalised by the token (or sequence) count of all rows of the step. Rows that cannot
         move the weights (grpo.trains: zero advantage without a KL term) are not run at all; a step where
         no row has signal leaves the weights unchanged.
         """
-        if advantages is not None:
-            if len(advantages) != len(rows):
-                raise ValueError(f"grpo_step: {len(advantages)} advantages for {len(rows)} rows")
-            rows = [replace(row, advantage=float(adv)) for row, adv in zip(rows, advantages)]
         n_tokens = self._global(sum(sum(r.mask) for r in rows))
         n_seqs = self._global(len(rows))
         keep = [i for i, r in enumerate(rows) if trains(r.advantage, self.loss_cfg)]
