@@ -127,9 +127,9 @@ class GuardConfig:
 class TrainConfig:
     """GRPO training of a causal LM on a reasongym environment (cold start first, then RL).
 
-    python -m reasongym.train env=math                       # the embedded default policy, CPU is fine
+    python -m reasongym.train env=math name=math-001         # the embedded default policy, CPU is fine
     python -m reasongym.train env=math model=Qwen/Qwen2.5-0.5B-Instruct agent.lora_r=16
-    python -m reasongym.train resume=runs/math-001           # continue a killed run
+    python -m reasongym.train resume=runs/math-001           # continue a killed or stopped run
     """
 
     env: EnvConfig = field(default_factory=EnvConfig)

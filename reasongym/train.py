@@ -20,18 +20,15 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from reasongym.agents.cold_start import cold_start
-from reasongym.agents.grpo_stage import grpo
 from reasongym.agents.models import check_model
-from reasongym.agents.rollout import EnvPool
-from reasongym.agents.stages import Heldout, Recipe, check_env, heldout_tasks
 from reasongym.cli import ConfigError, parse_cli, run_cli, to_yaml
 from reasongym.config import TrainConfig, check_train_config
-from reasongym.registry import resolve
+from reasongym.registry import make, resolve
 from reasongym.runs.progress import accuracy_line
-from reasongym.runs.run import load_resumed, open_run
 
 COMMAND = "python -m reasongym.train"
+# The learner, the policy and accelerate (transformers, ~10 s to import on a busy machine) are imported
+# after the preflight, so a mistake on the command line is reported in about the time torch takes to load.
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -40,6 +37,8 @@ def main(argv: list[str] | None = None) -> Path:
 
 def preflight(cfg: TrainConfig, sft_only: bool = False) -> tuple[TrainConfig, str, dict]:
     """Everything that can be checked before a model loads or a folder is made (one line per mistake)."""
+    from reasongym.runs.run import load_resumed
+
     cfg = load_resumed(cfg, TrainConfig)
     check_train_config(cfg, sft_only=sft_only)
     env_id, env_kwargs = resolve(cfg.env.name)
@@ -53,6 +52,10 @@ def preflight(cfg: TrainConfig, sft_only: bool = False) -> tuple[TrainConfig, st
 
 def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo"), command: str = COMMAND) -> Path:
     cfg, env_id, env_kwargs = preflight(cfg, sft_only="grpo" not in stages)
+    from reasongym.agents.cold_start import cold_start
+    from reasongym.agents.grpo_stage import grpo
+    from reasongym.runs.run import open_run
+
     with open_run(cfg, prefix=cfg.env.name, stages=("sft", "grpo"), command=command,
                   config_yaml=to_yaml(cfg)) as session:
         r = set_up(cfg, session, env_id, env_kwargs)
@@ -66,8 +69,19 @@ def run(cfg: TrainConfig, *, stages: tuple[str, ...] = ("sft", "grpo"), command:
         return finish(r)
 
 
-def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict) -> Recipe:
+def check_env(key: str, env_id: str, kwargs: dict) -> None:
+    """Make the environment once (no model is loaded): a wrong argument or missing file is one line."""
+    try:
+        make(env_id, **kwargs).close()
+    except (TypeError, ValueError, FileNotFoundError, KeyError) as exc:
+        raise ConfigError(f"{key}: {env_id} {kwargs} cannot be made: {str(exc).splitlines()[0]} "
+                          f"(see `python -m reasongym.envs` for its arguments)") from None
+
+
+def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict):
     from reasongym.agents.policies.hf import HFPolicy
+    from reasongym.agents.rollout import EnvPool
+    from reasongym.agents.stages import Heldout, Recipe, heldout_tasks
 
     a, world = cfg.agent, session.acc.num_processes
     if a.prompts_per_step % world:
@@ -83,7 +97,7 @@ def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict) -> Recipe:
                                                                  "env_kwargs": env_kwargs, "model": policy.name})
 
 
-def finish(r: Recipe) -> Path:
+def finish(r) -> Path:
     cfg, session, folder, summary = r.cfg, r.run, r.run.folder, r.summary
     session.acc.wait_for_everyone()
     if session.main:

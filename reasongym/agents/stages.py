@@ -3,8 +3,6 @@
 - `task_seeds(seed, stage, step, n)`: the reset seeds that choose a step's tasks. The step number *is* the
   data position, so a resumed run (or a run on another number of processes) sees the same tasks.
 - `sft_rows`: prompt + worked solution (`task.meta["solution"]`) as a training row, loss on the solution.
-- `check_env`: build the environment once before any model loads (bad arguments, missing data files ->
-  one line naming env.* and what to do).
 - `heldout_tasks` / `evaluate_greedy` / `Heldout`: a fixed list of held-out tasks, greedy accuracy on it
   (split over processes and gathered, with a labelled progress bar), and the evaluation of a run: a metrics
   row, one line on screen with a Wilson interval and the change since the cold start, fresh plots.
@@ -44,18 +42,6 @@ def sft_rows(policy, tasks: list[Task], env_id: str) -> list[Row]:
         answer = policy.tokenizer.encode(solution, add_special_tokens=False) + [policy.eos_ids[0]]
         rows.append(Row(prompt + answer, [0] * len(prompt) + [1] * len(answer)))
     return rows
-
-
-def check_env(key: str, env_id: str, kwargs: dict) -> None:
-    """Make the environment once (no model is loaded): a wrong argument or missing file is one line."""
-    from reasongym.cli import ConfigError
-    from reasongym.registry import make
-
-    try:
-        make(env_id, **kwargs).close()
-    except (TypeError, ValueError, FileNotFoundError, KeyError) as exc:
-        raise ConfigError(f"{key}: {env_id} {kwargs} cannot be made: {str(exc).splitlines()[0]} "
-                          f"(see `python -m reasongym.envs` for its arguments)") from None
 
 
 def heldout_tasks(cfg, env_id: str, env_kwargs: dict) -> tuple[EnvPool | None, list[Task]]:
