@@ -23,13 +23,12 @@ process for all copies of the environment, and scores concurrent steps in one ba
 from __future__ import annotations
 
 import importlib
-import warnings
 
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.envs.base import TextEnv
 from reasongym.envs.tasks import TaskList
 from reasongym.rlhf.preferences import load_prompts, prompt_key, split_of_key
-from reasongym.rlhf.scorer import NORMALIZE, SharedScorer
+from reasongym.rlhf.verifier import RewardModelVerifier, correct_component, rm_component
 from reasongym.verifiers.rewards import WeightedReward
 
 VERIFIERS = {"math": "reasongym.verifiers.math.verifier:MathVerifier"}
@@ -63,48 +62,6 @@ def prompt_tasks(path: str, split: str = "train", heldout_percent: int = 20, lim
     return TaskList(tasks, name=f"prompts {path} {split}")
 
 
-class RewardModelVerifier(Verifier):
-    """Verdict.reward = the (normalised) reward-model score; correct = the optional verifier's verdict."""
-
-    learned = True  # the reward-hacking guard is on by default for learned rewards
-
-    def __init__(self, rm: str, *, normalize: str = "none", verifier: Verifier | None = None,
-                 device: str = "cpu", precision: str = "fp32", batch_size: int = 32):
-        if normalize not in NORMALIZE:
-            raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
-        if normalize == "group":
-            warnings.warn("Preference-v0 normalize='group' is deprecated and now means 'none': GRPO's advantage "
-                          "already normalises each group's rewards in the learner, and the reward-hacking guard "
-                          "needs the raw score. Drop env.normalize=group.", FutureWarning, stacklevel=3)
-            normalize = "none"
-        self.scorer = SharedScorer.get(rm, device, precision, batch_size=batch_size)
-        self.normalize, self.inner = normalize, verifier
-
-    def verify(self, task: Task, completion: str) -> Verdict:
-        raw = value = self.scorer.score(task.prompt, completion)
-        if self.normalize == "dataset":
-            stats = self.scorer.stats
-            if not stats.get("std"):
-                raise ValueError(f"{self.scorer.folder}: reward_model.json has no score statistics for "
-                                 "normalize='dataset'; use normalize='none'")
-            value = (raw - stats["mean"]) / stats["std"]
-        info = {"rm_score": raw, "rm": value}
-        if self.inner is None:
-            return Verdict(reward=value, correct=False, info=info)
-        inner = self.inner.verify(task, completion)
-        info["verifier"], info["verifier_reward"] = inner.info, inner.reward
-        return Verdict(reward=value, correct=inner.correct, info=info, answer=inner.answer,
-                       feedback=inner.feedback, status=inner.status)
-
-
-def _rm_component(task: Task, completion: str, verdict: Verdict) -> float:
-    return float(verdict.info["rm"])
-
-
-def _correct_component(task: Task, completion: str, verdict: Verdict) -> float:
-    return float(verdict.info.get("verifier_reward", 0.0))
-
-
 class PreferenceEnv(TextEnv):
     """Prompts from a file; the reply's reward comes from a learned reward model (plus optional checks).
 
@@ -123,7 +80,7 @@ class PreferenceEnv(TextEnv):
         weights = dict(rewards) if rewards is not None else {"rm": 1.0, **({"correct": 0.0} if inner else {})}
         if "correct" in weights and inner is None:
             raise ValueError("rewards has a 'correct' component but no verifier= is set (e.g. verifier=math)")
-        reward_fn = WeightedReward(weights, extra={"rm": _rm_component, "correct": _correct_component})
+        reward_fn = WeightedReward(weights, extra={"rm": rm_component, "correct": correct_component})
         judge = RewardModelVerifier(rm, normalize=normalize, verifier=inner, device=device, precision=precision,
                                     batch_size=batch_size)
         super().__init__(prompt_tasks(prompts, split, heldout_percent, limit), judge, max_turns=max_turns,
