@@ -105,3 +105,47 @@ def test_trl_score_matches_env_step():
     for text in (f"\\boxed{{{task.answer}}}", "\\boxed{0.123}", "", "<think>\\boxed{" + str(task.answer) + "}</think>"):
         env.reset(options={"task": task})
         assert score("reasongym/Math-v0", task_to_json(task), text) == env.step(text)[1], text
+
+
+def test_grpo_trainer_with_tool_env_as_environment_factory(tiny_model_dir, tmp_path, monkeypatch):
+    """Multi-turn through TRL's environment_factory: two real steps; the G generations of a group reset to
+    the row's task; the env's get_reward is TRL's reward column; TRL's own tool-call parser reaches submit."""
+    from transformers import AutoModelForCausalLM
+    from trl import GRPOConfig, GRPOTrainer
+    from trl.chat_template_utils import add_response_schema, qwen2_5_chat_template
+
+    from tests.tiny_model import build_tiny_tokenizer
+
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
+    calls: list[tuple[str, object]] = []
+
+    class Spy(ToolEnv.factory("reasongym/Math-v0", max_turns=2)):
+        def reset(self, **row):
+            calls.append(("reset", json.loads(row["task"])["id"]))
+            return super().reset(**row)
+
+        def get_reward(self):
+            calls.append(("reward", super().get_reward()))
+            return calls[-1][1]
+
+    tok = build_tiny_tokenizer()
+    tok.chat_template, tok.padding_side = qwen2_5_chat_template, "left"   # a template TRL can parse tools from
+    args = GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4,
+                      max_completion_length=12, max_steps=2, logging_steps=1, use_cpu=True, report_to="none",
+                      save_strategy="no", seed=0, max_tool_calling_iterations=2)
+    trainer = GRPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_dir), processing_class=tok,
+                          args=args, train_dataset=dataset("reasongym/Math-v0", n=4), environment_factory=Spy)
+    trainer.train()
+    resets = [v for k, v in calls if k == "reset"]
+    assert len(resets) == 8 and len(set(resets[:4])) == 1 and len(set(resets[4:])) == 1
+    assert [h["rewards/Spy/mean"] for h in trainer.state.log_history if "rewards/Spy/mean" in h] == \
+        [sum(v for k, v in calls[i * 8:(i + 1) * 8] if k == "reward") / 4 for i in range(2)]
+    env = Spy()
+    row = dataset("reasongym/Math-v0", n=1)[0]
+    env.reset(**row)
+    gold = json.loads(row["task"])["answer"]
+    call = json.dumps({"name": "submit", "arguments": {"answer": f"\\boxed{{{gold}}}"}})
+    parsed = add_response_schema(tok).parse_response(f"<tool_call>\n{call}\n</tool_call><|im_end|>",
+                                                     prefix="")
+    fn = parsed["tool_calls"][0]["function"]
+    assert getattr(env, fn["name"])(**fn["arguments"]) == "Correct." and env.get_reward() == 1.0
