@@ -10,7 +10,7 @@ record for those tasks (contamination.py) and say so loudly -> for each policy, 
 the greedy episode and `samples` sampled episodes of every task through the Gymnasium API (rollout.collect),
 appending each finished batch to samples.jsonl (a restarted run skips what is there) -> score per task,
 average over tasks with bootstrap intervals, break down by difficulty/category, compare every pair of
-policies on the same tasks (scoring.py, metrics.py) -> results.json, leaderboard.md, leaderboard.png.
+policies on the same tasks (scoring.py, stats.py) -> results.json, leaderboard.md, leaderboard.png.
 
 Sampling defaults follow DeepSeek-R1's evaluation: temperature 0.6, top-p 0.95, k samples per task,
 pass@1 averaged over the k samples; plus one greedy (temperature 0) completion per task.

@@ -5,7 +5,7 @@ from math import comb
 import numpy as np
 import pytest
 
-from reasongym.evaluation.metrics import (
+from reasongym.stats import (
     compare,
     estimate,
     maj_at_k,

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from reasongym.core import Task
-from reasongym.evaluation.metrics import Comparison, Estimate, compare, estimate, maj_at_k, pass_at_k, pass_ks
+from reasongym.stats import Comparison, Estimate, compare, estimate, maj_at_k, pass_at_k, pass_ks
 
 BREAKDOWN_KEYS = ("difficulty", "level", "category", "subject", "kind")
 BREAKDOWN_METRICS = ("greedy", "pass@1")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 
-from reasongym.evaluation.metrics import compare, estimate, mcnemar_p
+from reasongym.stats import compare, estimate, mcnemar_p
 
 
 def pairwise_report(rankings, scores: list[float]) -> dict:

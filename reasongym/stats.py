@@ -1,4 +1,4 @@
-"""The statistics of an evaluation: pass@k, maj@k, bootstrap intervals and paired tests (numpy only).
+"""Statistics of evaluations and reward-model reports: pass@k, maj@k, bootstrap, paired tests (numpy only).
 
 Every estimate is a mean over *tasks* of a per-task score, and every interval resamples tasks (the unit
 that was drawn from the benchmark), never individual samples: 16 samples of one task are not 16
