@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.audit_probes import PROBES, AuditReport, Probe, Variant, run_audit
-from reasongym.cli import parse_cli, run_cli
+from reasongym.cli import ConfigError, parse_cli, run_cli
 
 __all__ = ["AuditConfig", "AuditReport", "PROBES", "Probe", "Variant", "main", "run_audit"]
 
@@ -86,9 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     def progress(msg: str) -> None:
         print(f"[audit] {msg}", file=sys.stderr, flush=True)
 
-    report = run_audit(cfg.env.name, tasks=cfg.tasks, seed=cfg.seed, env_kwargs=dict(cfg.env.kwargs),
-                       only=list(cfg.only), task_ids=list(cfg.task_ids), via=cfg.via or None, bound_s=cfg.bound_s or None, cases=cfg.cases or None,
-                       progress=progress)
+    try:
+        report = run_audit(cfg.env.name, tasks=cfg.tasks, seed=cfg.seed, env_kwargs=dict(cfg.env.kwargs),
+                           only=list(cfg.only), task_ids=list(cfg.task_ids), via=cfg.via or None,
+                           bound_s=cfg.bound_s or None, cases=cfg.cases or None, progress=progress)
+    except (ValueError, TypeError, FileNotFoundError) as exc:  # set-up: a bad env, file, probe name or kwarg
+        raise ConfigError(str(exc)) from exc
     print_report(report)
     if cfg.out:
         Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)

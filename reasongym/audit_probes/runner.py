@@ -175,8 +175,11 @@ def run_audit(env: str | gymnasium.Env, *, tasks: int = 5, seed: int = 0, env_kw
     labelled JSONL file (see cases.py); `tasks=0` runs the cases only; `task_ids` audits these tasks
     (ids or meta source_ids such as HumanEval/4) instead of a sample; `via` scores through a trainer
     adapter of reasongym/integrations (trl, verl, openrlhf, prime_verifiers, common)."""
-    from reasongym.audit_probes.cases import run_cases
+    from reasongym.audit_probes.cases import load_cases, run_cases
     from reasongym.audit_probes.envs import skip_reason
+
+    if cases:
+        load_cases(cases)  # a bad file fails before the env is built and warmed up
 
     env_id, path = _name(env), f"integrations.{via}.score" if via else "reward_fn" if reward_fn else "env.step"
     reward_fn = _adapter(env, via, reward_fn, env_kwargs or {}) if via else reward_fn
