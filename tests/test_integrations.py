@@ -191,3 +191,19 @@ def test_import_reasongym_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-1000:]
+
+
+def test_adapters_take_the_env_kwargs_the_audit_uses():
+    """score(env_id, task, text, **env_kwargs) builds the env with those kwargs (reward weights here)."""
+    weights = {"correct": 1.0, "one_box": 0.25}
+    task = task_from_json(rows("reasongym/Math-v0", 1, seed=2)[0]["task"])
+    adapters = [trl_adapter, verl_adapter, openrlhf_adapter]
+    if importlib.util.find_spec("verifiers") is not None:
+        from reasongym.integrations import prime_verifiers
+
+        adapters.append(prime_verifiers)
+    for text in probes(str(task.answer)):
+        want = env_step_reward("reasongym/Math-v0", task, text, rewards=weights)
+        for adapter in adapters:
+            assert adapter.score("reasongym/Math-v0", task, text, rewards=weights) == want, (adapter.__name__, text)
+    assert verl_adapter.score("reasongym/Math-v0", task, f"\\boxed{{{task.answer}}}", rewards=weights) == 1.25

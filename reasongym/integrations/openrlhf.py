@@ -89,10 +89,10 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[str]) -> di
         return {"rewards": rewards, "scores": list(rewards), "extra_logs": logs}
 
 
-def score(env_id: str, task: Task | str, completion_text: str) -> float:
+def score(env_id: str, task: Task | str, completion_text: str, **env_kwargs: Any) -> float:
     """The audit's entry: a completion scored through `reward_func` on a chat-rendered query."""
     prompt = "<|im_start|>user\nsolve<|im_end|>\n<|im_start|>assistant\n"
-    out = reward_func([prompt + completion_text + "<|im_end|>"], [prompt], [labels_for(env_id, task)])
+    out = reward_func([prompt + completion_text + "<|im_end|>"], [prompt], [labels_for(env_id, task, **env_kwargs)])
     return float(out["rewards"][0])
 
 

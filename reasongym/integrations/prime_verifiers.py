@@ -94,14 +94,15 @@ def load_environment(env_id: str = "reasongym/Math-v0", *, num_tasks: int | None
     return vf_load(config)
 
 
-def score(env_id: str, task: Task | str, completion_text: str) -> float:
+def score(env_id: str, task: Task | str, completion_text: str, **env_kwargs: Any) -> float:
     """The audit's entry: a completion scored by this adapter's `@vf.reward`, as verifiers calls it."""
     import asyncio
 
     from verifiers.v1.trace import Trace
 
     task_json = task if isinstance(task, str) else task_to_json(task)
-    data = ReasongymData(prompt=json.loads(task_json)["prompt"], task_json=task_json, env_id=env_id)
+    data = ReasongymData(prompt=json.loads(task_json)["prompt"], task_json=task_json, env_id=env_id,
+                         env_kwargs=json.dumps(env_kwargs, sort_keys=True, default=str))
     trace = Trace.model_construct(rewards={}, metrics={}, root_reply=completion_text, nodes=[], errors=[])
     asyncio.run(ReasongymTask(data).score(trace))
     return float(trace.rewards["reasongym"].value) if trace.rewards.get("reasongym") else 0.0

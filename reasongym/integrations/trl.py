@@ -18,8 +18,13 @@ as `reasongym/correct`.
 Multi-turn environments (e.g. reasongym/CodeMultiTurn-v0) go through `environment_factory=
 ToolEnv.factory(env_id)`: TRL calls `reset(**row)` with the dataset row (the G generations of a group
 share its task), the model submits attempts with the `submit` tool, feedback comes back as the tool
-result, and `get_reward()` is the episode return. That needs TRL >= 0.29 (environment_factory), transformers
->= 5.2 and a chat template that can render tool calls.
+result, and `get_reward()` is the episode return. Tested with TRL 1.16 and transformers 5.24 (TRL asks for
+transformers >= 5.2 here), with a chat template TRL can parse tool calls from (`trl.chat_template_utils.
+add_response_schema` knows Qwen2.5/3, Llama 3.x, GPT-OSS, ...):
+
+    trainer = GRPOTrainer(model=..., args=GRPOConfig(..., max_tool_calling_iterations=3),
+                          train_dataset=dataset("reasongym/CodeMultiTurn-v0", n=500),
+                          environment_factory=ToolEnv.factory("reasongym/CodeMultiTurn-v0"))
 """
 
 from __future__ import annotations
@@ -83,11 +88,11 @@ def reward_function(env_id: str | None = None, **env_kwargs: Any) -> RewardFunct
     return RewardFunction(env_id, **env_kwargs)
 
 
-def score(env_id: str, task: Task | str, completion_text: str) -> float:
+def score(env_id: str, task: Task | str, completion_text: str, **env_kwargs: Any) -> float:
     """The audit's entry: one completion scored exactly as `reward_function` scores it inside TRL."""
     task_json = task if isinstance(task, str) else task_to_json(task)
-    out = RewardFunction(env_id)(prompts=[None], completions=[[{"role": "assistant", "content": completion_text}]],
-                                 task=[task_json])
+    out = RewardFunction(env_id, **env_kwargs)(prompts=[None], task=[task_json],
+                                               completions=[[{"role": "assistant", "content": completion_text}]])
     return float(out[0] or 0.0)
 
 

@@ -39,10 +39,11 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
         return {"score": 0.0, "acc": 0.0}
 
 
-def score(env_id: str, task: Task | str, completion_text: str) -> float:
+def score(env_id: str, task: Task | str, completion_text: str, **env_kwargs: Any) -> float:
     """The audit's entry: a completion scored through `compute_score`, as verl's reward manager calls it."""
     truth = task if isinstance(task, str) else task_to_json(task)
-    return compute_score(env_id, completion_text, truth, {"env_kwargs": "{}"})["score"]
+    extra = {"env_kwargs": json.dumps(env_kwargs, sort_keys=True, default=str)}
+    return compute_score(env_id, completion_text, truth, extra)["score"]
 
 
 def ability(env_id: str) -> str:
