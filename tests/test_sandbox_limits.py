@@ -128,6 +128,15 @@ SAME_KINDS = {  # more programs of the kinds above, each trying to hold host mem
                   "    while time.monotonic() < end:\n        os.link('/tmp/f', f'/tmp/l{n}'); os.mkdir(f'/work/d{n}');"
                   " os.symlink('x' * 200, f'/dev/shm/s{n}'); n += 1\nexcept OSError as e: print('stopped', e)\n"
                   "print('made', 3 * n)",
+    "tcp_buffers": "import socket\nsrv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(200)\ntotal = 0\n"
+                   "keep = []\nfor _ in range(120):\n    c = socket.create_connection(srv.getsockname())\n"
+                   "    keep += [c, srv.accept()[0]]; c.setblocking(False)\n    try:\n"
+                   "        while True: total += c.send(b'x' * 65536)\n    except BlockingIOError: pass\n"
+                   "print('HELD', total >> 20, 'MB')",
+    "unix_buffers": "import socket\ntotal, keep = 0, []\nfor _ in range(120):\n"
+                    "    a, b = socket.socketpair(); a.setblocking(False); keep += [a, b]\n    try:\n"
+                    "        while True: total += a.send(b'x' * 65536)\n    except BlockingIOError: pass\n"
+                    "print('unix', total >> 20, 'MB')",
     "nested_userns": "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nr = {}\n"
                      "r['unshare'] = (libc.unshare(0x10000000 | 0x20000), ctypes.get_errno())\n"
                      "pid = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)\nif pid == 0: os._exit(0)\n"
@@ -197,6 +206,10 @@ def test_the_filter_decides_every_listed_call(machine):
         assert bpf(prog, nr["ioctl"], arch, (0, 0x5401, 0, 0, 0, 0)) == allow  # TCGETS
         assert bpf(prog, nr["personality"], arch, (0xFFFFFFFF, 0, 0, 0, 0, 0)) == allow
         assert bpf(prog, nr["personality"], arch, (0x0040000, 0, 0, 0, 0, 0)) == eperm
+        for call in ("socket", "socketpair"):
+            number = seccomp.SYSCALLS[call][column]
+            assert bpf(prog, number, arch, (1, 1, 0, 0, 0, 0)) == allow  # AF_UNIX
+            assert [bpf(prog, number, arch, (domain, 1, 0, 0, 0, 0)) for domain in (2, 10, 16, 38)] == [eperm] * 4
         for ordinary in (0, 1, 2, 3, 9, 57, 60, 231):  # read/write/open(at)/close/mmap/... on either table
             if ordinary not in {v[column] for v in seccomp.SYSCALLS.values()}:
                 assert bpf(prog, ordinary, arch) == allow

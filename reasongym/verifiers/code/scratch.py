@@ -180,5 +180,5 @@ def sweep() -> int:
 if __name__ == "__main__":
     s = Scratch(64, 4096)
     print([line for line in Path("/proc/self/mountinfo").read_text().splitlines() if str(s.path) in line])
-    s.close()
+    detach(s.path)
     print("detached:", not s.path.exists())

@@ -45,8 +45,10 @@ DENIED: dict[str, tuple[str, tuple[str, ...]]] = {
                             "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr")),
 }
 # Calls allowed only with some arguments (checked in `_arg_checks`): clone without CLONE_NEW* flags, ioctl
-# other than TIOCSTI/TIOCLINUX (pushing keystrokes into a terminal), personality(0) or the query 0xffffffff.
-ARG_CHECKED = ("clone", "ioctl", "personality")
+# other than TIOCSTI/TIOCLINUX (pushing keystrokes into a terminal), personality(0) or the query 0xffffffff,
+# socket/socketpair of AF_UNIX only: the run's network namespace has nothing to reach, and the buffers of
+# loopback TCP connections are host memory outside RLIMIT_AS (a program held 454 MB under memory_mb=128).
+ARG_CHECKED = ("clone", "ioctl", "personality", "socket", "socketpair")
 ENOSYS_CALLS = ("clone3",)  # its flags sit in memory a filter cannot read: libc falls back to clone
 
 # name -> (x86_64, aarch64) number; None where the architecture has no such call.
@@ -73,11 +75,13 @@ SYSCALLS: dict[str, tuple[int | None, int | None]] = {
     "msgctl": (71, 187), "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182),
     "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
     "clone": (56, 220), "ioctl": (16, 29), "personality": (135, 92), "clone3": (435, 435),
+    "socket": (41, 198), "socketpair": (53, 199),
 }
 ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}  # machine -> (column, AUDIT_ARCH_*)
 X32_BIT = 0x4000_0000
 CLONE_NEW_FLAGS = 0x7E02_0000  # NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+AF_UNIX = 1
 EPERM, ENOSYS = 1, 38
 
 # classic BPF opcodes and seccomp return values
@@ -121,6 +125,7 @@ def _arg_checks() -> list[tuple]:
     return [("clone",), (LD_ABS, 0, 0, ARG0), (JSET, "eperm", "allow", CLONE_NEW_FLAGS),
             ("ioctl",), (LD_ABS, 0, 0, ARG1), (JEQ, "eperm", 0, TIOCSTI), (JEQ, "eperm", "allow", TIOCLINUX),
             ("personality",), (LD_ABS, 0, 0, ARG0), (JEQ, "allow", 0, 0), (JEQ, "allow", "eperm", 0xFFFF_FFFF),
+            ("socket",), ("socketpair",), (LD_ABS, 0, 0, ARG0), (JEQ, "allow", "eperm", AF_UNIX),
             ("allow",), (RET, 0, 0, ALLOW), ("eperm",), (RET, 0, 0, ERRNO | EPERM),
             ("enosys",), (RET, 0, 0, ERRNO | ENOSYS), ("kill",), (RET, 0, 0, KILL_PROCESS)]
 
@@ -145,5 +150,6 @@ def assemble(prog: list[tuple]) -> bytes:
 if __name__ == "__main__":
     for group, (why, calls) in DENIED.items():
         print(f"| {group} | {why} | {', '.join(calls)} |")
-    print(f"| arguments | clone with CLONE_NEW*, ioctl TIOCSTI/TIOCLINUX, personality other than 0 | "
+    print(f"| arguments | clone with CLONE_NEW*, ioctl TIOCSTI/TIOCLINUX, personality other than 0, sockets "
+          f"other than AF_UNIX | "
           f"{', '.join(ARG_CHECKED)} |\n| ENOSYS | libc falls back to clone | {', '.join(ENOSYS_CALLS)} |")
