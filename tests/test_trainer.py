@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -92,7 +93,7 @@ def test_sigkill_then_resume_continues_the_same_curve(tiny_model_dir, tmp_path):
     assert not (tmp_path / "killed" / "summary.json").exists()
     resumed = _run([sys.executable, "-m", "reasongym.train", f"resume={tmp_path / 'killed'}"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "resumed from" in resumed.stdout + resumed.stderr
+    assert re.search(r"resuming GRPO at step \d+/10 from .*step-grpo-", resumed.stdout + resumed.stderr)
     straight, killed = grpo_rewards(tmp_path / "straight"), grpo_rewards(tmp_path / "killed")
     assert len(killed) == 10
     assert killed == pytest.approx(straight, abs=1e-6)
