@@ -21,7 +21,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from reasongym.agents.models import resolve_model
+from reasongym.lm.models import resolve_model
 from reasongym.lm.template_check import ENV_ROLES, TemplateError, check_template
 
 

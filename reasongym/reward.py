@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None):
                           f"(got {argv[0] if argv else 'nothing'!r}); e.g. python -m reasongym.reward train data=...")
     command, rest = argv[0], argv[1:]
     cfg = parse_cli(COMMANDS[command], rest, prog=f"reasongym.reward {command}")
-    from reasongym.agents.models import check_model
+    from reasongym.lm.models import check_model
 
     try:
         if command == "eval":

@@ -20,9 +20,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from reasongym.agents.models import check_model
 from reasongym.cli import ConfigError, parse_cli, run_cli, to_yaml
 from reasongym.config import TrainConfig, check_train_config
+from reasongym.lm.models import check_model
 from reasongym.registry import make, resolve
 from reasongym.runs.progress import accuracy_line
 

@@ -25,8 +25,8 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object
 
-from reasongym.agents.models import resolve_model
 from reasongym.cli import to_yaml
+from reasongym.lm.models import resolve_model
 from reasongym.rlhf.model import (
     RewardModel,
     bradley_terry_loss,
@@ -42,7 +42,6 @@ from reasongym.runs.optim import accumulating, lr_lambda, optimizer_step
 from reasongym.runs.progress import Progress
 from reasongym.runs.run import open_run
 
-CURVES = ["loss", "accuracy", "heldout_accuracy", "heldout_loss", "lr", "grad_norm", "step_time"]
 LOSSES = ("pairs", "plackett-luce")
 
 

@@ -6,7 +6,7 @@ first use converts it once to Hugging Face format under `$REASONGYM_CACHE` (defa
 `~/.cache/reasongym`); later loads take a second. Any other name goes through the normal
 `from_pretrained` path (a hub name needs network; a local folder does not).
 
-    from reasongym.agents.models import resolve_model
+    from reasongym.lm.models import resolve_model
     resolve_model("smollm2")     # -> ~/.cache/reasongym/SmolLM2-135M-Instruct (converted on first use)
 """
 
