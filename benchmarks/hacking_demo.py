@@ -1,6 +1,7 @@
 """Reward hacking, caught: GRPO drives a policy into the hole of a learned reward model; the guard stops it.
 
-    python benchmarks/hacking_demo.py          # ~3 min on 2 CPU cores (1 thread); results in benchmarks/results/
+    python benchmarks/hacking_demo.py                            # ~3 min on 2 CPU cores; results in the work folder
+    python benchmarks/hacking_demo.py --out benchmarks/results   # replace the committed results
 
 The whole RLHF loop, small enough for a CPU, with a reward model whose hole is known by construction:
 
@@ -21,10 +22,11 @@ The whole RLHF loop, small enough for a CPU, with a reward model whose hole is k
    seed (27 to 76 in three seeds tried).
 5. Greedy evaluation on held-out prompts of the start, the kept best/ and the unguarded final policy.
 
-Writes benchmarks/results/hacking_demo.json and benchmarks/results/hacking_demo.png: the unguarded run's
+Writes hacking_demo.json and hacking_demo.png to --out (default: the work folder, so a plain run never
+overwrites the committed benchmarks/results/ files): the unguarded run's
 curves, where its guard would have stopped it (default patience) and the step it would have kept. The two
 runs share a seed but are not bit-identical (reward-model batches depend on thread timing), so the guarded
-run's own stop step is reported next to it. Work folders go to --out.
+run's own stop step is reported next to it. Work folders go to --work.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def train_args(model: Path, rm: Path, prompts: Path, run_dir: Path, name: str, s
 
 def greedy_eval(policy_dir: Path, rm: Path, prompts: Path) -> dict:
     """Verified accuracy, reward-model score and length of greedy replies on the held-out prompts."""
-    from reasongym.agents.policy import HFPolicy
+    from reasongym.agents.policies.hf import HFPolicy
     from reasongym.agents.rollout import EnvPool, collect
     from reasongym.core import SamplingParams
 
@@ -113,7 +115,9 @@ def greedy_eval(policy_dir: Path, rm: Path, prompts: Path) -> dict:
 
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="/tmp/reasongym-hacking-demo", help="work folder (runs, data)")
+    parser.add_argument("--work", default="/tmp/reasongym-hacking-demo", help="work folder (runs, data)")
+    parser.add_argument("--out", default="", help="folder of hacking_demo.json and .png (default: the work "
+                        "folder; --out benchmarks/results replaces the committed results)")
     parser.add_argument("--steps", type=int, default=60, help="GRPO steps of the unguarded run")
     parser.add_argument("--seed", type=int, default=2, help="seed of the GRPO runs (when the hole is found varies)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared CPU)")
@@ -121,15 +125,16 @@ def main() -> dict:
     import torch
 
     from reasongym.reward import main as reward_main
-    from reasongym.runlog import read_jsonl
+    from reasongym.runs.log import read_jsonl
     from reasongym.sft import main as sft_main
     from reasongym.train import main as train_main
     from tests.tiny_model import build_tiny_model
 
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    out = Path(args.out)
+    out = Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
+    results = Path(args.out or args.work).resolve()
     prompts, rankings = write_data(out)
     rm_run = reward_main(["train", f"data={rankings}", f"base={build_tiny_model(out / 'rm-base', seed=1, hidden=128)}",
                           "trainable=full", "lr=3e-3", "batch_size=16", "micro_batch_size=16", "epochs=3",
@@ -148,7 +153,7 @@ def main() -> dict:
     rows = [r for r in read_jsonl(unguarded / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
     flagged = json.loads((unguarded / "guard.json").read_text())["flagged"]
     would = next((v for v in flagged if v["divergent_steps"] >= 3), None)  # default patience: where it stops
-    figure = ROOT / "benchmarks" / "results" / "hacking_demo.png"
+    figure = results / "hacking_demo.png"
     figure.parent.mkdir(parents=True, exist_ok=True)
     from reasongym.agents.guard.plot import plot_guard
 
@@ -159,9 +164,9 @@ def main() -> dict:
               "guard": {k: g[k] for k in ("stopped", "stop_step", "best_by", "best_step", "best_value", "message")},
               "unguarded_run": {"would_stop_step": would and would["step"], "best_step_then": would and would["best_step"],
                                 "final_reply_tokens": rows[-1]["completion_len"], "final_reward": rows[-1]["reward"]},
-              "greedy_heldout": evals, "figure": str(figure.relative_to(ROOT)), "wall_s": time.time() - t0,
+              "greedy_heldout": evals, "figure": str(figure.relative_to(ROOT) if figure.is_relative_to(ROOT) else figure), "wall_s": time.time() - t0,
               "runs": {"guarded": str(guarded), "unguarded": str(unguarded)}}
-    (ROOT / "benchmarks" / "results" / "hacking_demo.json").write_text(json.dumps(result, indent=1))
+    (results / "hacking_demo.json").write_text(json.dumps(result, indent=1))
     print(f"\nreward model: held-out pairwise accuracy {rm_report['pairwise_accuracy']:.2f} "
           f"(longer-wins baseline {rm_report['longer_wins_accuracy']:.2f})")
     print(f"guard: {g['message'] or 'did not stop the run'}")
