@@ -13,21 +13,15 @@ benchmarks/results/learning.json and a plot of held-out accuracy against wall-cl
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
 from reasongym.runs.log import read_jsonl
+from reasongym.runs.progress import wilson
 from reasongym.train import main as train
 
 DEFAULTS = ["env=math", "eval_tasks=200"]
-
-
-def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def main(argv: list[str]) -> None:
@@ -44,8 +38,8 @@ def report(folder: Path, wall: float | None, argv: list[str]) -> None:
     evals = [r for r in metrics if "heldout_accuracy" in r]
     path = folder / "summary.json"  # written at the end of a stage; a stopped run's numbers come from metrics
     summary = json.loads(path.read_text()) if path.exists() else {
-        **{f"{ph}_heldout_accuracy": r["heldout_accuracy"] for r in evals for ph in ("base", "sft") if r["phase"] == ph},
-        "sft_seconds": sum(r.get("step_time", 0.0) for r in metrics if r.get("phase") == "sft")}
+        f"{ph}_heldout_accuracy": r["heldout_accuracy"] for r in evals for ph in ("base", "sft") if r["phase"] == ph}
+    summary["sft_seconds"] = sum(r.get("step_time", 0.0) for r in metrics if r.get("phase") == "sft")
     n = evals[0]["eval_tasks"]
     last_grpo = [r["heldout_accuracy"] for r in evals if r.get("phase") == "grpo"]
     final = summary.get("final_heldout_accuracy", last_grpo[-1] if last_grpo else None)
@@ -63,7 +57,8 @@ def report(folder: Path, wall: float | None, argv: list[str]) -> None:
                     default=len(metrics))  # steps after the last evaluation (a stopped run) do not count
     grpo = [r for r in metrics[:last_eval] if r.get("phase") == "grpo" and "step_time" in r]
     times = {"cold_start_s": summary.get("sft_seconds"), "grpo_s": sum(r["step_time"] for r in grpo),
-             "grpo_steps": len(grpo), "total_wall_s": wall}
+             "grpo_steps": len(grpo), "total_wall_s": wall,
+             "run_minutes_with_evaluations": max((r.get("minutes", 0.0) for r in metrics), default=None)}
     if "cold start" in rows and "after GRPO" in rows:
         gain = rows["after GRPO"]["accuracy"] - rows["cold start"]["accuracy"]
         print(f"  GRPO gain over the cold start: {gain * 100:+.1f} points in {times['grpo_s'] / 60:.1f} min "
@@ -74,7 +69,8 @@ def report(folder: Path, wall: float | None, argv: list[str]) -> None:
         if "heldout_accuracy" in r:
             lo, hi = wilson(r["heldout_accuracy"], n)
             curve.append({"phase": r["phase"], "step": r["step"], "accuracy": r["heldout_accuracy"],
-                          "ci95": [lo, hi], "grpo_minutes": round(clock / 60, 2)})
+                          "ci95": [lo, hi], "grpo_minutes": round(clock / 60, 2),
+                          "run_minutes": r.get("minutes")})  # wall-clock of the run, evaluations included
             print(f"  {r['phase']:5} step {r['step']:3}  {r['heldout_accuracy']:6.1%}  "
                   f"after {clock / 60:5.1f} min of GRPO")
     out = Path("benchmarks/results")
