@@ -37,6 +37,7 @@ class ProbeResult:
     errors: int = 0
     over_bound: int = 0
     max_s: float = 0.0
+    max_cpu_s: float = 0.0  # the caller thread's CPU time of the slowest call by CPU (wall time minus waiting)
     total_s: float = 0.0
     examples: list[dict[str, Any]] = field(default_factory=list)  # first paid, raising or slow calls
 
@@ -47,12 +48,13 @@ class ProbeResult:
         slow = out["seconds"] > bound_s
         self.over_bound += int(slow)
         self.max_s = max(self.max_s, out["seconds"])
+        self.max_cpu_s = max(self.max_cpu_s, out.get("cpu_s", 0.0))
         self.total_s += out["seconds"]
         problem = "paid" if paid else "raised" if "error" in out else "slow" if slow else None
         if problem and sum(e["problem"] == problem for e in self.examples) < 2:
             self.examples.append({"problem": problem, "task_id": task.id, "question": snippet(task.question, 160),
                                   "completion": snippet(variant.text), "reward": out.get("reward"),
-                                  "seconds": round(out["seconds"], 3), "reason": out.get("reason", ""),
+                                  "seconds": round(out["seconds"], 3), "cpu_s": round(out.get("cpu_s", 0.0), 3), "reason": out.get("reason", ""),
                                   "error": out.get("error"), "trace": out.get("trace")})
 
     @property
@@ -125,7 +127,7 @@ class AuditReport:
         out = asdict(self)
         for p, row in zip(self.probes, out["probes"]):
             row["share"] = round(p.share, 4)
-            row["max_s"], row["total_s"] = round(p.max_s, 4), round(p.total_s, 3)
+            row["max_s"], row["total_s"], row["max_cpu_s"] = round(p.max_s, 4), round(p.total_s, 3), round(p.max_cpu_s, 4)
         if self.cases is not None:
             for name, counts in self.cases.groups.items():
                 out["cases"]["groups"][name]["agreement"] = round(counts.agreement, 4)

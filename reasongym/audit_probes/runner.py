@@ -108,11 +108,13 @@ class Scorer:
         env = self.env
 
         def target():
+            cpu = time.thread_time()
             try:
                 box["reward"], box["correct"], box["reason"] = self._call(env, task, text)
             except BaseException as exc:  # noqa: BLE001 - the audit records what the reward path raised
                 box["error"] = f"{type(exc).__name__}: {exc}"[:300]
                 box["trace"] = traceback.format_exc(limit=4)[-1500:]
+            box["cpu_s"] = time.thread_time() - cpu  # the caller thread's own CPU: a busy machine inflates wall time only
 
         start = time.perf_counter()
         thread = threading.Thread(target=target, daemon=True)

@@ -15,11 +15,11 @@ from reasongym.audit_probes.result import AuditReport, ProbeResult
 
 def _row(p: ProbeResult, bound_s: float) -> list[str]:
     share = f"{p.paid_tasks}/{p.tasks} ({p.share:.0%})"
-    return [p.name, p.family, str(p.calls), share, f"{p.max_s:.3f}", str(p.over_bound), str(p.errors),
+    return [p.name, p.family, str(p.calls), share, f"{p.max_s:.3f}", f"{p.max_cpu_s:.3f}", str(p.over_bound), str(p.errors),
             "FAIL" if p.failed else "ok"]
 
 
-HEADERS = ["probe", "family", "calls", "tasks paid", "max s", "> bound", "raised", ""]
+HEADERS = ["probe", "family", "calls", "tasks paid", "max s", "max cpu s", "> bound", "raised", ""]
 
 
 def print_report(report: AuditReport, console: Console | None = None) -> None:
@@ -40,7 +40,7 @@ def print_report(report: AuditReport, console: Console | None = None) -> None:
     for p in report.probes:
         for ex in p.examples:
             console.print(f"[bold red]{p.name}[/] {ex['problem']} on task {ex['task_id']} "
-                          f"(reward {ex['reward']}, {ex['seconds']} s{', ' + escape(ex['error']) if ex['error'] else ''})")
+                          f"(reward {ex['reward']}, {ex['seconds']} s, cpu {ex.get('cpu_s')} s{', ' + escape(ex['error']) if ex['error'] else ''})")
             console.print(f"  question:   {escape(ex['question'][:160])!s}", soft_wrap=True)
             console.print(f"  completion: {escape(ex['completion'])}", soft_wrap=True)
             if ex.get("reason"):
