@@ -1,10 +1,18 @@
 """The code environments: Gymnasium API, procedural tasks and splits, multi-turn feedback, HumanEval, MBPP.
 
 HumanEval's 164 canonical solutions must all pass through the environment and empty or wrong ones must
-all fail; MBPP's reference code must pass (a sample here; the full 974 rows pass too, see the issue note).
+all fail; MBPP's reference code must pass (a sample here; the full 974 rows pass too: `python
+benchmarks/sandbox.py --humaneval --mbpp`). Hostile completions (the reward_hack programs of
+../shared/cases/sandbox/attacks_w2, a built-in shadowing kit, harness-crash attempts) score 0, `env.step`
+returns normally and leaks no descriptor; data rows whose tests assert nothing are load errors.
+
+    OMP_NUM_THREADS=1 python -m pytest -q tests/test_envs_code.py      # ~2 min
 """
 
+import gzip
+import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,6 +22,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import reasongym
+from reasongym.envs.code.files import load_humaneval, load_mbpp
 from reasongym.envs.code.gen import make_generator
 from reasongym.envs.code.gen.families import FAMILIES
 from reasongym.envs.tasks import split_of
@@ -22,6 +31,9 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA / "HumanEval.jsonl.gz").is_file() or not (DATA / "mbpp.jsonl").is_file(),
                                 reason=f"HumanEval / MBPP files not found in {DATA}")
 WORKERS = os.cpu_count() or 2
+ATTACKS = DATA.parent / "cases" / "sandbox" / "attacks_w2"
+needs_attacks = pytest.mark.skipif(not (ATTACKS / "attacks.jsonl").is_file(),
+                                   reason=f"the attacks_w2 programs are not in {ATTACKS}")
 
 
 def solve_all(name: str, completions: dict[str, str] | None = None, **kwargs) -> list[tuple[float, bool, dict]]:
@@ -117,3 +129,109 @@ def test_mbpp_reference_code_passes():
 def test_missing_data_file_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file.*path="):
         reasongym.make("humaneval", path=str(tmp_path / "HumanEval.jsonl.gz"))
+
+
+# -- hostile completions --------------------------------------------------------------------------------
+def humaneval_tasks() -> dict:
+    return {t.meta["source_id"]: t for t in reasongym.make("humaneval").unwrapped.tasks}
+
+
+@needs_attacks
+def test_attacks_w2_reward_hacks_score_zero_and_step_returns():
+    cases = [json.loads(line) for line in (ATTACKS / "attacks.jsonl").read_text().splitlines() if line.strip()]
+    hacks = [c for c in cases if c["kind"] == "reward_hack"]
+    assert hacks, "attacks.jsonl has no reward_hack programs"
+    tasks, env = humaneval_tasks(), reasongym.make("humaneval")
+    for case in hacks:
+        task = tasks[re.search(r"HumanEval/\d+", case["env"] + case["goal"]).group(0)]
+        code = (ATTACKS / f"{case['name']}.py").read_text()
+        env.reset(options={"task": task})
+        _, reward, *_, info = env.step("```python\n" + code + "\n```")  # must not raise
+        assert reward == 0.0 and not info["verdict"].correct, (case["name"], info["verdict"].info)
+
+
+KIT = ("def abs(x):\n    return 0\ndef range(*a):\n    return []\ndef sum(*a):\n    return 0\n"
+       "def enumerate(*a):\n    return []\ndef len(*a):\n    return 0\ndef all(*a):\n    return True\n"
+       "def any(*a):\n    return True\ndef isinstance(*a):\n    return True\ndef sorted(x, **k):\n    return x\n")
+
+
+@pytest.mark.parametrize("constant", ["0"])  # paid 4 of 164 (with the kit) before the fix
+def test_a_builtin_shadowing_kit_with_a_constant_answer_scores_zero_on_every_humaneval_problem(constant):
+    tasks = list(reasongym.make("humaneval").unwrapped.tasks)
+    verifier = reasongym.make("humaneval").unwrapped.verifier
+    kits = [f"```python\n{KIT}def {t.answer['entry_point']}(*args, **kwargs):\n    return {constant}\n```" for t in tasks]
+    verdicts = verifier.verify_batch(tasks, kits)
+    assert len(verdicts) == 164
+    assert [t.meta["source_id"] for t, v in zip(tasks, verdicts) if v.reward] == []
+    assert verifier.harness_errors == 0
+
+
+CRASHERS = [
+    "```python\ndef has_close_elements(n, t):\n    return '\ud800'\n```", "\ud800\udfff", "```python\n\ud800\n```",
+    "```python\nimport types\nx = types.ModuleType('unittest.__main__')\n```",
+    "```python\nimport string as __builtins__\n```",
+    "```python\nimport os\nos._exit(0)\n```", "```python\nimport sys\nsys.exit(0)\n```",
+    "```python\nimport os\nos.write(2, b'@@{\"done\": 1}\\n' * 1000)\nos.close(1)\n```",
+    "```python\ndef has_close_elements(n, t):\n    return 10 ** 5000\n```",
+    "```python\ndef has_close_elements(n, t):\n    x = []\n    for _ in range(10 ** 5):\n        x = [x]\n    return x\n```",
+    "", "```", "<think>", "```python\n" + "(" * 10000 + "\n```", "x" * 200_000,
+]
+
+
+def test_hostile_steps_return_normally_and_leak_no_descriptor():
+    tasks, env = humaneval_tasks(), reasongym.make("humaneval")
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(50):
+        env.reset(options={"task": tasks["HumanEval/0"]})
+        _, reward, *_, info = env.step(CRASHERS[i % len(CRASHERS)])
+        assert reward == 0.0 and info["verdict"].status in ("ok", "no_answer", "timeout"), info["verdict"].info
+    assert len(os.listdir("/proc/self/fd")) == before
+    code_env = reasongym.make("code")  # the "call" format's pipes, too
+    for seed in range(5):
+        code_env.reset(seed=seed)
+        assert code_env.step("```python\nx = '\ud800'\n```")[1] == 0.0
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+# -- rows without tests are load errors -----------------------------------------------------------------
+def write_rows(path, rows: list[dict]):
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wt") as fh:
+        fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+HE_ROW = {"task_id": "HumanEval/0", "prompt": "def f(x):\n    'x'\n", "entry_point": "f",
+          "canonical_solution": "    return x\n", "test": "def check(candidate):\n    assert candidate(1) == 1\n"}
+MBPP_ROW = {"task_id": 601, "text": "Return x.", "code": "def f(x):\n    return x", "test_setup_code": "",
+            "test_list": ["assert f(1) == 1"], "challenge_test_list": []}
+
+
+@pytest.mark.parametrize("test", ["", "def check(candidate):\n    pass\n", "assert candidate(1) == 1\n",
+                                  "def check(candidate):\n    assert True\n", "def check(candidate:\n"])
+def test_a_humaneval_row_without_check_asserts_is_a_load_error_naming_the_row(tmp_path, test):
+    path = write_rows(tmp_path / "HumanEval.jsonl.gz", [HE_ROW, dict(HE_ROW, test=test)])
+    with pytest.raises(ValueError, match=r"HumanEval.jsonl.gz, line 2: .*(assert nothing|not valid Python)"):
+        load_humaneval(path)
+    assert len(load_humaneval(write_rows(tmp_path / "ok.jsonl.gz", [HE_ROW]))) == 1
+
+
+@pytest.mark.parametrize("tests", [[], ["f(1)"], ["assert f(1) == 1", "print('ok')"], ["assert True"]])
+def test_an_mbpp_row_without_asserts_is_a_load_error_naming_the_row(tmp_path, tests):
+    path = write_rows(tmp_path / "mbpp.jsonl", [MBPP_ROW, dict(MBPP_ROW, test_list=tests)])
+    with pytest.raises(ValueError, match=r"mbpp.jsonl, line 2: .*(assert|non-empty)"):
+        load_mbpp(path, split="all")
+
+
+def test_mbpp_entry_points_come_from_the_reference_code():
+    tasks = {t.meta["source_id"]: t for t in load_mbpp(split="all")}
+    assert all(t.answer["entry_point"] for t in tasks.values())
+    assert tasks[126].answer["entry_point"] == "sum"  # named like a built-in: the candidate's, not the real one
+    verifier = reasongym.make("mbpp").unwrapped.verifier
+    assert verifier.verify(tasks[126], tasks[126].meta["solution"]).correct
+    assert not verifier.verify(tasks[126], "```python\ndef sum(a, b):\n    return 6\n```").correct
+
+
+def test_a_procedural_spec_without_tests_is_an_error():
+    with pytest.raises(ValueError, match="n_tests must be at least 1"):
+        reasongym.make("code", n_tests=0)

@@ -1,13 +1,16 @@
 """The code verifier: code extraction, the three test formats, rewards and verdicts, and reward hacks.
 
-Every hack here is a program that does not solve the task but tries to make the grader say it did. They
-must all score 0, in each format they apply to.
+Every hack here is a program that does not solve the task but tries to make the grader say it did (or
+crash it). They must all score 0, in each format they apply to, and `verify` must return normally.
+
+    OMP_NUM_THREADS=1 python -m pytest -q tests/test_verifier_code.py      # ~30 s
 """
 
 import pytest
 
-from reasongym.core import Task
+from reasongym.core import VERDICT_STATUSES, Task
 from reasongym.verifiers.code.runs import same_value
+from reasongym.verifiers.code.sandbox import Sandbox
 from reasongym.verifiers.code.verifier import CodeVerifier, extract_code
 
 VERIFIER = CodeVerifier(timeout_s=5)
@@ -31,7 +34,14 @@ ADD_CHECK = task({"format": "assert", "entry_point": "add", "context": "def add(
                   "preamble": "def add(a, b):\n    '''Add.'''\n",
                   "check_module": "def check(candidate):\n    assert candidate(2, 3) == 5\n"
                                   "    assert True\n    for a in range(5):\n        assert candidate(a, a) == 2 * a\n"})
-FUNCTION_TASKS = [ADD_CALL, ADD_ASSERT, ADD_CHECK]
+# Tests that lean on built-ins (range, abs, len, isinstance, sorted) and on truth values.
+ADD_BUILTINS = task({"format": "assert", "entry_point": "add", "context": "from typing import List\n", "check_module":
+                     "import math\ndef check(candidate):\n    for a in range(3):\n        assert abs(candidate(a, 1) - a - 1) < 1e-9\n"
+                     "    assert len([0] * candidate(1, 1)) == 2\n    assert isinstance(candidate(1, 2), int) and candidate(1, 2) == 3\n"
+                     "    assert sorted([candidate(2, 2), 1]) == [1, 4]\n    assert candidate(1, 1) and not candidate(1, -1)\n"
+                     "    assert math.isclose(candidate(0.5, 0.25), 0.75)\n"})
+FUNCTION_TASKS = [ADD_CALL, ADD_ASSERT, ADD_CHECK, ADD_BUILTINS]
+IDS = ["call", "assert", "check", "builtins"]
 
 
 def test_extract_code_takes_the_last_closed_block_outside_think():
@@ -41,21 +51,23 @@ def test_extract_code_takes_the_last_closed_block_outside_think():
     assert extract_code("def f(): pass") is None
 
 
-@pytest.mark.parametrize("t", [ADD_IO, *FUNCTION_TASKS], ids=["io", "call", "assert", "check"])
+@pytest.mark.parametrize("t", [ADD_IO, *FUNCTION_TASKS], ids=["io", *IDS])
 def test_a_correct_solution_passes(t):
     code = ("a, b = map(int, input().split())\nprint(a + b)" if t is ADD_IO
             else "def add(a, b):\n    return a + b")
     verdict = VERIFIER.verify(t, block(code))
     assert (verdict.reward, verdict.correct, verdict.info["status"]) == (1.0, True, "pass"), verdict.info
+    assert (verdict.status, verdict.answer, verdict.feedback) == ("ok", code + "\n", None)
 
 
-@pytest.mark.parametrize("t", FUNCTION_TASKS, ids=["call", "assert", "check"])
+@pytest.mark.parametrize("t", FUNCTION_TASKS[:3], ids=IDS[:3])
 def test_a_wrong_solution_fails_and_the_verdict_says_where(t):
     verdict = VERIFIER.verify(t, block("def add(a, b):\n    return a - b"))
     assert (verdict.reward, verdict.correct) == (0.0, False)
     failure = verdict.info["failure"]
     assert "2, 3" in failure["input"] and failure["expected"] == "5" and failure["actual"] == "-1"
     assert "expected: 5" in verdict.info["feedback"] and "actual: -1" in verdict.info["feedback"]
+    assert verdict.status == "ok" and verdict.feedback == verdict.info["feedback"]
 
 
 def test_fraction_reward_counts_passed_tests():
@@ -70,6 +82,7 @@ def test_fraction_reward_counts_passed_tests():
 def test_no_code_block_scores_zero_with_feedback():
     verdict = VERIFIER.verify(ADD_CALL, "def add(a, b): return a + b")
     assert verdict.reward == 0 and verdict.info["status"] == "no_code" and "```python" in verdict.info["feedback"]
+    assert (verdict.status, verdict.answer) == ("no_answer", None)
 
 
 def test_a_timeout_keeps_the_tests_that_finished():
@@ -126,11 +139,80 @@ HACKS = {
 }
 
 
+HACKS.update({
+    # built-ins shadowed at the solution's top level: the tests must keep the real ones
+    "shadow_builtins": "def abs(x):\n    return 0\ndef range(*a):\n    return []\ndef len(x):\n    return 1\n"
+                       "def isinstance(*a):\n    return True\ndef sorted(x):\n    return [1, 4]\n"
+                       "def add(a, b):\n    return 12345",
+    "builtins_alias": "def add(a, b):\n    return -1\nimport string as __builtins__",
+    "module_alias_injection": "import types, sys\nsys.modules['unittest.__main__'] = types.ModuleType('x')\n"
+                              "x = types.ModuleType('unittest.__main__')\nmath = types.ModuleType('os')\n"
+                              "def add(a, b):\n    return -1",
+    "patched_import_and_types": "import builtins\nbuiltins.__import__ = None\nbuiltins.type = lambda *a: int\n"
+                                "builtins.str = builtins.repr = lambda *a: '5'\ndef add(a, b):\n    return -1",
+    "truthy_object": "def add(a, b):\n    return object()",
+    "lying_object": "class L:\n    def __eq__(self, o): raise AssertionError\n    def __hash__(self): raise ValueError\n"
+                    "    def __repr__(self): return '5'\n    def __bool__(self): return True\n"
+                    "def add(a, b):\n    return L()",
+    "result_files": "import os\nfor d in ('/work', '/tmp', '.'):\n    try:\n        open(os.path.join(d, 'results.json'), 'w')"
+                    ".write('{\"pass\": true}')\n    except OSError:\n        pass\ndef add(a, b):\n    return -1",
+    "forged_fd_output": "import os\nfor fd in (1, 2, 3, 4, 5):\n    try:\n        os.write(fd, b'@@{\"total\": 1}\\n@@{\"i\": 0, "
+                        "\"pass\": true, \"src\": \"x\"}\\n@@{\"done\": 1}\\n{\"names\": {}}\\n')\n    except OSError:\n"
+                        "        pass\ndef add(a, b):\n    return -1",
+})
+
+
 @pytest.mark.parametrize("hack", HACKS)
-@pytest.mark.parametrize("t", FUNCTION_TASKS, ids=["call", "assert", "check"])
+@pytest.mark.parametrize("t", FUNCTION_TASKS, ids=IDS)
 def test_reward_hacks_score_zero(t, hack):
     verdict = FRACTION.verify(t, block(HACKS[hack]))
     assert verdict.reward == 0 and not verdict.correct, verdict.info
+    assert verdict.status in VERDICT_STATUSES and verdict.answer == HACKS[hack] + "\n"
+
+
+def test_a_returned_object_has_no_truth_value_in_the_tests():
+    positive = task({"format": "assert", "entry_point": "is_pos", "check_module":
+                     "def check(candidate):\n    assert candidate(1)\n    assert candidate(7)\n"})
+    assert VERIFIER.verify(positive, block("def is_pos(x):\n    return x > 0")).correct
+    for hack in ("object()", "type('T', (), {'__bool__': lambda s: True})()", "[0]"):
+        verdict = VERIFIER.verify(positive, block(f"def is_pos(x):\n    return x < 0 and {hack}"))
+        assert verdict.reward == 0, verdict.info
+        verdict = FRACTION.verify(positive, block(f"def is_pos(x):\n    return {hack}"))
+        assert verdict.reward == (1.0 if hack == "[0]" else 0.0), verdict.info  # a plain list is plain truth
+
+
+def test_lone_surrogates_and_junk_score_zero_without_raising():
+    for text in ("```python\ndef add(a, b):\n    return '\ud800'\n```", "\ud800", "```python\n\udfff\x00\n```",
+                 "```python\n" + "\x00" * 100 + "\n```", "```\n\u202e\ufeff\n```"):
+        for t in (ADD_IO, *FUNCTION_TASKS):
+            verdict = VERIFIER.verify(t, text)
+            assert verdict.reward == 0 and verdict.status in ("ok", "no_answer"), verdict.info
+
+
+BROKEN_TASKS = {
+    "no tests": task({"format": "call", "entry_point": "add", "tests": []}),
+    "no asserts": task({"format": "assert", "entry_point": "add", "check_module": "def check(candidate):\n    pass\n"}),
+    "test asserts nothing": task({"format": "assert", "entry_point": None, "tests": ["add(1, 2)"]}),
+    "context raises": task({"format": "assert", "entry_point": "add", "context": "raise KeyError('prompt')",
+                            "check_module": "def check(candidate):\n    assert candidate(1, 2) == 3\n"}),
+    "unknown format": task({"format": "nope"}),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_TASKS)
+def test_a_grader_failure_is_reward_zero_with_status_harness_error_and_counted(name):
+    verifier = CodeVerifier(reward="fraction", timeout_s=5)
+    verdict = verifier.verify(BROKEN_TASKS[name], block("def add(a, b):\n    return a + b"))
+    assert (verdict.reward, verdict.correct, verdict.status) == (0.0, False, "harness_error"), verdict.info
+    assert verifier.harness_errors == 1 and verdict.feedback and verdict.info["reason"]
+
+
+def test_a_sandbox_that_cannot_start_is_a_harness_error_not_an_exception():
+    verifier = CodeVerifier(sandbox=Sandbox("bwrap", bwrap="/bin/false"))
+    for t in (ADD_IO, *FUNCTION_TASKS):
+        verdict = verifier.verify(t, block("def add(a, b):\n    return a + b"))
+        assert (verdict.reward, verdict.status) == (0.0, "harness_error"), verdict.info
+    assert verifier.harness_errors == 5
 
 
 def test_io_hacks_from_the_corpus_score_zero():

@@ -1,5 +1,6 @@
 """The code verifier and its sandbox: candidate programs run against hidden tests under bubblewrap
-(see `verifier.py`, `runs.py`, `sandbox.py`; `sandboxed/` is what runs inside the sandbox).
+(see `verifier.py`, `runs.py` (io, call), `asserts.py` (HumanEval/MBPP tests isolated from the candidate),
+`sandbox.py`; `sandboxed/` is what runs inside the sandbox).
 
     from reasongym.verifiers.code import CodeVerifier, run_program
 """

@@ -119,7 +119,7 @@ def test_plan(context: str, setup: str, tests: tuple[str, ...], check_module: st
 
 def _collect(text: str) -> dict:
     """The harness's messages: total, per-test results, done, fatal (the candidate's fault), broken (ours)."""
-    got: dict = {"total": None, "results": [], "fatal": "", "broken": "", "done": False}
+    got: dict = {"total": None, "results": [], "fatal": "", "broken": "", "done": False, "stopped": False}
     for line in text.splitlines():
         try:
             message = json.loads(line[2:]) if line.startswith("@@") else {}
@@ -130,6 +130,7 @@ def _collect(text: str) -> dict:
         for key in ("total", "fatal", "broken"):
             got[key] = message.get(key, got[key])
         got["done"] = got["done"] or "done" in message
+        got["stopped"] = got["stopped"] or "stopped" in message
         if "pass" in message:
             got["results"].append({"pass": message["pass"] is True, "input": message.get("src", ""),
                                    "expected": message.get("expected", ""), "actual": message.get("actual", ""),
@@ -148,14 +149,16 @@ def _judge(got: dict, rc: int, stopped: bool, timed_out: bool, limits: Limits, s
         return results, max(total or 0, len(results)), "fatal", fatal
     if timed_out:
         return results, total or 0, "timeout", f"time limit of {limits.timeout_s:g} s"
-    if total is None or not got["done"] or len(results) != total or stopped:
+    early = got["stopped"] and results and not results[-1]["pass"] and len(results) <= (total or 0)
+    if total is None or not (early or got["done"] and len(results) == total) or stopped:
         why = "stopped at the output cap" if stopped else f"exited ({rc}) without finishing"
         return results, total or 0, "harness_error", f"the test harness {why}: {stderr[-1500:]}"
     return results, total, "", ""
 
 
-def run_assert_tests(code: bytes, spec: dict, box: Sandbox, limits: Limits) -> TestReport:
-    """Run the solution `code` (UTF-8 bytes) against an "assert" task's tests."""
+def run_assert_tests(code: bytes, spec: dict, box: Sandbox, limits: Limits, stop_early: bool = False) -> TestReport:
+    """Run the solution `code` (UTF-8 bytes) against an "assert" task's tests (stop_early: up to the first
+    failing one)."""
     entry = spec.get("entry_point")
     plan = test_plan(spec.get("context") or "", spec.get("setup") or "", tuple(spec.get("tests") or ()),
                      spec.get("check_module") or "", entry)
@@ -163,7 +166,7 @@ def run_assert_tests(code: bytes, spec: dict, box: Sandbox, limits: Limits) -> T
         return TestReport(0, 0, [], "harness_error", "the task has no tests (no assert in its test code)")
     harness_spec = marshal.dumps({"context": spec.get("context") or "", "entry_point": entry,
                                   "steps": [dict(s) for s in plan.steps], "imports": list(plan.imports),
-                                  "wanted": list(plan.wanted)})
+                                  "wanted": list(plan.wanted), "stop_early": bool(stop_early)})
     to_harness_r, to_harness_w = os.pipe()   # solution replies -> harness stdin
     to_solution_r, to_solution_w = os.pipe()  # harness requests -> solution stdin
     results_r, results_w = os.pipe()

@@ -91,7 +91,7 @@ def run_tests(code: bytes, answer: dict, *, sandbox: Sandbox, limits: Limits, st
     if fmt == "call":
         return run_call_tests(code, answer["entry_point"], answer["tests"], sandbox, limits, stop_early)
     if fmt == "assert":
-        return run_assert_tests(code, answer, sandbox, limits)
+        return run_assert_tests(code, answer, sandbox, limits, stop_early)
     raise ValueError(f"unknown code test format {fmt!r} (expected 'io', 'call' or 'assert')")
 
 

@@ -15,12 +15,13 @@ imported or bound.
 spec.marshal (written by the host, which splits the tests with `ast` so this side imports nothing costly):
     {"context": code run first (HumanEval's prompt: trusted helpers such as `poly`),
      "entry_point": name bound to the candidate (and as `candidate`) or None,
-     "imports": [stdlib module names], "wanted": [names],
+     "imports": [stdlib module names], "wanted": [names], "stop_early": stop at the first failing test,
      "steps": [{"code": source, "test": bool, "left": source or None, "right": source or None}, ...]}
 A test step `assert LEFT == RIGHT` comes with its two sides, so a failure can show expected and actual.
 
 Results go to the host on the original stderr as lines `@@{json}`: first {"total": n}, then one {"i",
-"pass", "src", "expected"?, "actual"?, "error"?} per test in order, then {"done": n}; or {"fatal": why}
+"pass", "src", "expected"?, "actual"?, "error"?} per test in order, then {"done": n} (or {"stopped": n}
+after the first failure when stopping early); or {"fatal": why}
 when the candidate leaves the rest unable to run, or {"broken": why} when the harness itself failed. The
 tests' own prints and writes to stderr go to /dev/null.
 """
@@ -78,12 +79,15 @@ def namespace(spec: dict, remotes: dict) -> dict:
     return g
 
 
-def run_steps(steps: list, g: dict, report) -> None:
+def run_steps(steps: list, g: dict, report, stop_early: bool) -> None:
     n = 0
     for step in steps:
         if step["test"]:
-            report(**run_test(n, step, g))
+            result = run_test(n, step, g)
+            report(**result)
             n += 1
+            if stop_early and not result["pass"]:
+                return report(stopped=n)
             continue
         try:
             exec(compile(step["code"], "<test setup>", "exec"), g)
@@ -123,7 +127,7 @@ def main() -> None:
         g = namespace(spec, remotes)
         if entry:
             g[entry] = g["candidate"] = remotes[entry]
-        run_steps(spec["steps"], g, report)
+        run_steps(spec["steps"], g, report, spec.get("stop_early", False))
     except BaseException as e:  # noqa: BLE001 - the host must hear why, never guess from an exit code
         report(broken=error_text(e))
 
