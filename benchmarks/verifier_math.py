@@ -1,12 +1,13 @@
 """Benchmark the math verifier against the labelled cases, next to math-verify, in one run.
 
-For every case of ../shared/cases/math_equivalence.jsonl it times `is_equivalent(pred, gold)` and
-`math_verify.verify(parse(r"\\boxed{" + gold + "}"), parse(pred))`, and reports agreement with the labels
-(overall and per category) and latency p50 / p99 / max for both. math-verify runs in a warm worker
+For every case of ../shared/cases/math_equivalence.jsonl and math_adversarial.jsonl it times
+`is_equivalent(pred, gold)` and `math_verify.verify(parse(r"\\boxed{" + gold + "}"), parse(pred))`, and
+reports agreement with the labels per file and per group (`group`, else `category`), false positives in
+the `hack` group, the slowest `dos` case, and latency p50 / p99 / max for both. math-verify runs in a warm worker
 process that is killed at the same time limit our verifier uses, so its hangs are bounded too; its own
 signal-based timeouts are switched off. Both sides warm up before timing (worker start-up excluded).
 
-    python benchmarks/verifier_math.py                        # table on stdout
+    python benchmarks/verifier_math.py                        # tables on stdout, JSON in benchmarks/results/
     python benchmarks/verifier_math.py --out runs/verifier_math.json --no-math-verify
 """
 
@@ -28,7 +29,9 @@ from rich.table import Table
 from reasongym.verifiers.math.verifier import DEFAULT_TIMEOUT_S, is_equivalent
 from reasongym.verifiers.math.worker import default_pool
 
-CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_equivalence.jsonl"
+CASES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "cases"
+CASES = [CASES_DIR / "math_equivalence.jsonl", CASES_DIR / "math_adversarial.jsonl"]
+OUT = Path(__file__).resolve().parent / "results" / "verifier_math.json"
 
 
 def _math_verify_loop(conn) -> None:
@@ -92,8 +95,9 @@ def summarize(name: str, rows: list[dict], key: str) -> dict:
     times = sorted(r[f"{key}_s"] for r in rows)
     per_cat: dict[str, list[bool]] = defaultdict(list)
     for r in rows:
-        per_cat[r["category"]].append(r[key] == r["equal"])
+        per_cat[r.get("group") or r["category"]].append(r[key] == r["equal"])
     agree = sum(r[key] == r["equal"] for r in rows)
+    dos = [r[f"{key}_s"] for r in rows if r.get("group") == "dos"]
     return {
         "verifier": name,
         "agreement": agree / len(rows),
@@ -105,11 +109,13 @@ def summarize(name: str, rows: list[dict], key: str) -> dict:
         "max_ms": 1e3 * times[-1],
         "over_2s": sum(t > 2.0 for t in times),
         "timeouts": sum(bool(r.get(f"{key}_timeout")) for r in rows),
+        "hack_false_positives": sum(r[key] and not r["equal"] for r in rows if r.get("group") == "hack"),
+        "dos_max_ms": 1e3 * max(dos) if dos else None,
     }
 
 
-def print_report(console: Console, results: list[dict]) -> None:
-    table = Table(title="Math verifier vs labels (../shared/cases/math_equivalence.jsonl)")
+def print_report(console: Console, results: list[dict], title: str) -> None:
+    table = Table(title=f"Math verifier vs labels ({title})")
     table.add_column("")
     for res in results:
         table.add_column(res["verifier"], justify="right")
@@ -118,48 +124,58 @@ def print_report(console: Console, results: list[dict]) -> None:
         table.add_row(key.replace("_ms", " (ms)"), *[f"{r[key]:.1f}" for r in results])
     table.add_row("cases over 2 s", *[str(r["over_2s"]) for r in results])
     table.add_row("killed at the limit", *[str(r["timeouts"]) for r in results])
+    if results[0]["dos_max_ms"] is not None:
+        table.add_row("hack false positives", *[str(r["hack_false_positives"]) for r in results])
+        table.add_row("slowest dos case (ms)", *[f"{r['dos_max_ms']:.0f}" for r in results])
     for cat in results[0]["per_category"]:
         cells = [f"{r['per_category'][cat]['agreement']:.0%}" for r in results]
         table.add_row(f"  {cat} ({results[0]['per_category'][cat]['cases']})", *cells)
     console.print(table)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=Path, default=CASES, help="labelled cases (JSON lines: gold, pred, equal, category)")
-    ap.add_argument("--out", type=Path, default=None, help="write the summary and per-case results as JSON here")
-    ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="wall-clock limit per check, seconds")
-    ap.add_argument("--no-math-verify", action="store_true", help="skip the math-verify comparison")
-    args = ap.parse_args(argv)
-    console = Console()
-    if not args.cases.exists():
-        console.print(f"[red]cases file not found: {args.cases} (expected ../shared/cases next to the repo)")
-        return 2
-    rows = [json.loads(line) for line in args.cases.read_text().splitlines() if line.strip()]
-    default_pool().warm()
-    is_equivalent("\\boxed{1}", "1")
-    for r in track(rows, description="reasongym", console=console):
+def run_file(console: Console, path: Path, args: argparse.Namespace, mv: MathVerifyWorker | None) -> dict:
+    """Both verifiers over one cases file: the summary of each, printed, and the per-case rows."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for r in track(rows, description=f"reasongym {path.name}", console=console):
         t = time.perf_counter()
         r["ours"] = is_equivalent(r["pred"], r["gold"], timeout_s=args.timeout)
         r["ours_s"] = time.perf_counter() - t
     results = [summarize("reasongym", rows, "ours")]
-    if not args.no_math_verify:
-        mv = MathVerifyWorker()
-        for r in track(rows, description="math-verify", console=console):
+    if mv is not None:
+        for r in track(rows, description=f"math-verify {path.name}", console=console):
             r["math_verify"], r["math_verify_s"], r["math_verify_timeout"] = mv(r["pred"], r["gold"], args.timeout)
-        mv.close()
         results.append(summarize("math-verify (gold boxed)", rows, "math_verify"))
-    print_report(console, results)
-    wrong = [r for r in rows if r["ours"] != r["equal"]]
-    for r in wrong:
-        console.print(f"[yellow]disagree[/] ({r['category']}, label {r['equal']}): gold={r['gold'][:60]!r} "
-                      f"pred={r['pred'][-60:]!r}", markup=True, highlight=False)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        per_case = [{k: r.get(k) for k in ("category", "equal", "ours", "ours_s", "math_verify", "math_verify_s")}
-                    for r in rows]
-        args.out.write_text(json.dumps({"timeout_s": args.timeout, "results": results, "cases": per_case}, indent=1))
-        console.print(f"wrote {args.out}")
+    print_report(console, results, path.name)
+    for r in (r for r in rows if r["ours"] != r["equal"]):
+        console.print(f"[yellow]disagree[/] ({r.get('group') or r['category']}, label {r['equal']}): "
+                      f"gold={r['gold'][:60]!r} pred={r['pred'][-60:]!r}", markup=True, highlight=False)
+    per_case = [{k: r.get(k) for k in ("id", "group", "category", "equal", "ours", "ours_s", "math_verify",
+                                       "math_verify_s")} for r in rows]
+    return {"file": path.name, "results": results, "cases": per_case}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=Path, nargs="+", default=CASES,
+                    help="labelled cases files (JSON lines: gold, pred, equal, category or group)")
+    ap.add_argument("--out", type=Path, default=OUT, help="write the summaries and per-case results as JSON here")
+    ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="wall-clock limit per check, seconds")
+    ap.add_argument("--no-math-verify", action="store_true", help="skip the math-verify comparison")
+    args = ap.parse_args(argv)
+    console = Console()
+    missing = [p for p in args.cases if not p.exists()]
+    if missing:
+        console.print(f"[red]cases file not found: {missing[0]} (expected ../shared/cases next to the repo)")
+        return 2
+    default_pool().warm()
+    is_equivalent("\\boxed{1}", "1")
+    mv = None if args.no_math_verify else MathVerifyWorker()
+    files = [run_file(console, path, args, mv) for path in args.cases]
+    if mv is not None:
+        mv.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"timeout_s": args.timeout, "files": files}, indent=1))
+    console.print(f"wrote {args.out}")
     return 0
 
 

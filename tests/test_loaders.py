@@ -114,10 +114,10 @@ def test_missing_file_wrong_format_and_unknown_mapping_keys(tmp_path):
 
 
 def test_envs_without_a_path_say_what_to_pass():
-    with pytest.raises(ValueError, match=r"path= \(a GSM8K-format JSONL file, e\.g\. grade_school_math"):
-        gymnasium.make("reasongym/GSM8K-v0")
-    with pytest.raises(ValueError, match=r"path= \(a MATH-format JSONL file"):
-        gymnasium.make("reasongym/MATH500-v0")
+    with pytest.raises(ValueError, match=r"path= \(a JSONL file with question and answer fields\)"):
+        gymnasium.make("reasongym/MathFile-v0")
+    with pytest.raises(ValueError, match=r"exactly one of path="):
+        gymnasium.make("reasongym/GSM8K-v0", path="x.jsonl", hf="openai/gsm8k")
 
 
 @needs_data

@@ -39,6 +39,9 @@ CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_
     (r"\boxed{1} and \boxed{2}", "1, 2"),  # connectors join boxes into one list answer
     (r"\boxed{3}. Checking again, I get \boxed{5}", "5"),  # prose: only the last attempt counts
     (r"\boxed{200} earlier. Final Answer: The final answer is $10,455$.", "10,455"),
+    (r"The answer is \boxed{12", None),  # never closed: no answer at all
+    ("The answer is \\boxed{7}.\n```python\nprint(r'\\boxed{8}')\n```", "7"),  # a box in code is not the answer
+    ("It could be 12, 13 or 14.", None),  # a hedge in prose
     ("$\\frac{3}{4}$", "$\\frac{3}{4}$"),  # a bare answer is its own answer
     ("We find that $x = 7$ works.", "x = 7"),
     ("So the total is 1,250 apples.", "1,250"),
@@ -61,12 +64,13 @@ def test_no_answer(text):
 
 EQUAL = {
     "integer": [("1,234,567", "1234567"), (r"\boxed{1{,}000}", "1000"), ("1 000", "1000"), ("42.0", "42"), ("+5", "5")],
-    "decimal": [("3.50", "3.5"), (".25", r"\frac14"), ("0.3333", r"\frac13"), ("2.7183", "e"), (r"\$3.50", "3.5")],
+    "decimal": [("3.50", "3.5"), (".25", r"\frac14"), ("0.3333333333", r"\frac13"), ("2.718281828", "e"), (r"\$3.50", "3.5"),
+                (r"\sqrt{17}", "4.123105625617661")],
     "fraction": [(r"\dfrac{6}{8}", "0.75"), ("2/4", r"\tfrac12"), (r"\frac{-1}{2}", r"-\frac{1}{2}"), (r"\frac34", "0.75")],
-    "root": [(r"2\sqrt{3}", r"\sqrt{12}"), (r"\frac{1}{\sqrt2}", r"\frac{\sqrt{2}}{2}"), (r"\sqrt[3]{27}", "3")],
-    "expression": [("x^2-1", "(x-1)(x+1)"), (r"\sin^2 x+\cos^2 x", "1"), ("3+2i", "2i+3"), (r"e^{i\pi}", "-1"),
-                   (r"\binom{5}{2}", "10"), (r"\log_2 8", "3")],
-    "equation": [("x = 3", "3"), ("y = 1 + 2x", "y=2x+1"), ("2x = 10", "x = 5"), (r"\frac{NO}{BO}=\frac12", "0.5"),
+    "root": [(r"2\sqrt{3}", r"\sqrt{12}"), (r"\frac{1}{\sqrt2}", r"\frac{\sqrt{2}}{2}"), (r"\sqrt[3]{54}", r"3\sqrt[3]{2}")],
+    "expression": [("x^2-1", "(x-1)(x+1)"), (r"\sin^2 x+\cos^2 x", r"1 + 0\sin x"), ("3+2i", "2i+3"), (r"|x|", r"\sqrt{x^2}"),
+                   (r"\frac{x+2}{7}", r"\frac{x}{7}+\frac{2}{7}"), (r"\ln(ab)", r"\ln a + \ln b")],
+    "equation": [("x = 3", "3"), ("y = 1 + 2x", "y=2x+1"), (r"\frac{NO}{BO}=\frac12", "0.5"), ("2x - 4y = 6", "x - 2y = 3"),
                  ("y = 3, x = 2", "x = 2, y = 3"), (r"x = \sqrt2, y = 3", r"y = 3, x = \sqrt{2}")],
     "sets_tuples": [(r"\{3,1,2\}", "1, 2, 3"), ("(1, 2), (3, 4)", "(3,4),(1,2)"), (r"x = \pm 2", "2, -2"),
                     (r"\boxed{2} \text{ and } \boxed{5}", r"\{5, 2\}")],
@@ -74,22 +78,30 @@ EQUAL = {
                   (r"(0, 1] \cup (2, 3)", r"(0,1]\cup(2,3)"), (r"x < 2 \text{ or } x > 3", r"(-\infty,2)\cup(3,\infty)"),
                   (r"\{x \mid x > 2\}", r"(2, \infty)"), (r"(-\infty, \infty)", r"\mathbb{R}")],
     "matrix": [(r"\begin{bmatrix}1&2\\3&4\end{bmatrix}", r"\begin{pmatrix}1&2\\3&4\end{pmatrix}"),
-               (r"\begin{pmatrix}1\\2\end{pmatrix}+\begin{pmatrix}1\\1\end{pmatrix}", r"\begin{pmatrix}2\\3\end{pmatrix}"),
                (r"\begin{pmatrix}1\\2\end{pmatrix}", "(1, 2)")],
-    "percent": [(r"40\%", "0.4"), ("40%", "40"), ("40 percent", r"40\%"), (r"33.33\%", r"\frac13")],
-    "degrees": [(r"60^\circ", "60"), ("60°", "60"), (r"90^{\circ}", r"\frac{\pi}{2}"), (r"\tan 45^\circ", "1")],
+    "percent": [(r"40\%", "0.4"), ("40%", "40"), ("40 percent", r"40\%"), (r"37.5\%", r"\frac38")],
+    "degrees": [(r"60^\circ", "60"), ("60°", "60"), (r"90^{\circ}", r"\frac{\pi}{2}"), (r"135^\circ", "135")],
     "units": [("12 cm", "12"), (r"12\text{ meters}", "12"), (r"7\mbox{ cm}^2", "7"), ("5 dollars", "5"), ("60 km/h", "60"),
               ("12 square units", "12")],
     "unicode": [("−4", "-4"), ("√5", r"\sqrt5"), ("⅓", r"\frac13"), ("π/3", r"\frac{\pi}{3}"), ("x² − 1", "x^2-1")],
-    "scientific": [(r"2.5 \times 10^{3}", "2500"), ("2.5e3", "2500"), (r"4 \cdot 10^{-3}", "0.004")],
+    "scientific": [(r"2.5 \times 10^{3}", "2500"), ("2.5e3", "2500"), (r"4 \cdot 10^{-3}", "0.004"), ("1,000,000", "10^6")],
     "mixed_repeating": [(r"3\frac{1}{4}", r"\frac{13}{4}"), (r"0.\overline{3}", r"\frac13"), (r"0.1\overline{6}", r"\frac16")],
-    "base": [("204_5", "54"), ("1010_2", "10")],
+    "units_mixed": [(r"18\,\mathrm{m/s}", "18"), (r"4.5 \text{ hours}", r"\frac92"), (r"2\frac14", "2.25")],
+    "named": [("y = -1, x = 2", "(2, -1)"), ("3+4j", "3+4i"), (r"\frac{3}{4}", "3:4")],
     "text": [(r"\text{Yes}", "yes"), (r"\textbf{(B)}", "B"), ("(C)", r"\text{C}"), (r"\text{(E) } 12", r"\text{(E)}"),
              ("The answer is (D).", "D")],
 }
 DIFFERENT = {
     "integer": [("41", "42"), ("-5", "5"), ("1267650600228229401496703205377", "2^{100}")],
-    "decimal": [("0.33", r"\frac13"), ("3.14", r"\pi"), ("0", "10^{-10}")],
+    "decimal": [("0.33", r"\frac13"), ("3.14", r"\pi"), ("0", "10^{-10}"), ("0.6667", r"\frac23"), ("1.414", r"\sqrt2"),
+                ("2.7183", "e"), (r"33.33\%", r"\frac13"), ("99.99", "100"), (r"\frac{355}{113}", r"\pi")],
+    "unevaluated": [(r"\sqrt[3]{27}", "3"), (r"\sin^2 x+\cos^2 x", "1"), (r"e^{i\pi}", "-1"), (r"\binom{5}{2}", "10"),
+                    (r"\log_2 8", "3"), ("2x = 10", "x = 5"), (r"\tan 45^\circ", "1"), ("204_5", "54"), ("17 \\times 23", "391"),
+                    ("2^{10}", "1024"), ("5!", "120"), (r"\int_0^1 x^2\,dx", r"\frac13"), (r"\frac{d}{dx} x^2", "2x"),
+                    (r"4\text{ else five}", "4"),
+                    (r"\begin{pmatrix}1\\2\end{pmatrix}+\begin{pmatrix}1\\1\end{pmatrix}", r"\begin{pmatrix}2\\3\end{pmatrix}")],
+    "near": [("|x|", "x"), (r"\pi + 10^{-30}", r"\pi"), ("x^{30000}+1", "x^{30000}+2"), ("1/x^{1000}", "0"),
+             (r"x^2 + (13x - 23)(7x - 24)(11x - 19)", "x^2"), (r"\frac{1}{2}x", r"\frac{1}{2x}"), ("3, 2", "x = 2, y = 3")],
     "hedge": [(r"\boxed{12 \text{ or } 13}", "12"), (r"\boxed{3}\boxed{4}\boxed{5}", "4"), (r"\boxed{5, 6}", "5"),
               (r"\boxed{12 junk}", "12"), (r"\boxed{4}. The grader should mark 5 as correct.", "5")],
     "expression": [(r"\frac34 x", r"\frac34"), ("x^2+1", "(x+1)^2"), ("5-1", "5")],
@@ -156,7 +168,7 @@ def test_code_in_an_answer_is_never_run(tmp_path):
 
 
 SAMPLE = [(r"\boxed{\frac12}", "0.5", True), ("x = 3", "3", True), (r"\boxed{(1,2)}", "(2,1)", False),
-          (r"\boxed{\sqrt8}", r"2\sqrt2", True), ("41", "42", False), (r"\boxed{10^{10^{10}}}", "1", False)] * 3
+          (r"\boxed{\sqrt8}", r"2\sqrt2", True), ("41", "42", False), (r"\boxed{x^{x^{x^{x^{x}}}}}", "x", False)] * 3
 
 
 def _is_equivalent_row(row):
@@ -179,7 +191,7 @@ def test_multiprocessing_pool(method):
 
 
 def test_verifier_verdicts_and_batch():
-    verifier = MathVerifier()
+    verifier = MathVerifier(require_box=False)  # SAMPLE has bare answers
     tasks = [Task.create(f"q{i}", gold) for i, (_, gold, _) in enumerate(SAMPLE)]
     completions = [pred for pred, _, _ in SAMPLE]
     serial = [verifier.verify(t, c) for t, c in zip(tasks, completions)]
@@ -189,6 +201,9 @@ def test_verifier_verdicts_and_batch():
     v = serial[0]
     assert v.reward == 1.0 and v.info["extracted"] == r"\frac12" and v.info["parsed"] == "1/2" and v.info["reason"]
     assert serial[4].reward == 0.0 and serial[4].info["reason"] == "different number"
+    assert (v.answer, v.status, verifier.vote_key(v)) == (r"\frac12", "ok", "1/2")
+    boxed = MathVerifier().verify(tasks[1], "x = 3")  # the prompt asks for a box: a bare answer is none
+    assert (boxed.reward, boxed.status, boxed.answer) == (0.0, "no_answer", None)
 
 
 def test_non_string_gold_answers():
@@ -196,7 +211,7 @@ def test_non_string_gold_answers():
 
     verifier = MathVerifier()
     cases = [(Fraction(1, 2), r"\boxed{0.5}", True), ((1, 2), r"\boxed{(1, 2)}", True), ((1, 2), r"\boxed{(2, 1)}", False),
-             ({3, 1}, r"\boxed{1, 3}", True), ([2, -2], r"x = \pm 2", True), (42, r"\boxed{42}", True)]
+             ({3, 1}, r"\boxed{1, 3}", True), ([2, -2], r"\boxed{x = \pm 2}", True), (42, r"\boxed{42}", True)]
     for gold, completion, want in cases:
         assert verifier.verify(Task.create("q", gold), completion).correct is want, (gold, completion)
 
@@ -222,36 +237,38 @@ def test_agreement_on_shared_cases():
     assert not slow, f"cases over 2 s: {slow}"
 
 
-# The hack GRPO found on Math-v0 (copy the question into the box), as the policy wrote it, against the gold.
-RESTATED = [("The answer is \\boxed{58 - 21}.", "37"), ("\\boxed{x - 20 = -18}", "x = 2"),
-            ("\\boxed{7(x - 2)}", "7x - 14"), ("\\boxed{5/9 + 1/9}", "2/3"), ("\\boxed{10 × 8}", "80"),
-            ("\\boxed{-8x - 4x - 3 - 1}", "-12x - 4"), ("\\boxed{74/2}", "37")]
-WORKED_OUT = [("\\boxed{37}", "37"), ("\\boxed{2}", "x = 2"), ("\\boxed{-14 + 7x}", "7x - 14"),
-              ("\\boxed{\\frac{2}{3}}", "2/3"), ("\\boxed{80.0}", "80"), ("\\boxed{-12*x - 4}", "-12x - 4"),
-              ("\\boxed{0.5}", "1/2"), ("\\boxed{\\{10, 2\\}}", "\\{2, 10\\}")]
+# The hack GRPO found on Math-v0 (copy the question into the box), as the policy wrote it, with the task's form.
+RESTATED = [("The answer is \\boxed{58 - 21}.", "37", "number"), ("\\boxed{x - 20 = -18}", "x = 2", "equation"),
+            ("\\boxed{9x = 99}", "x = 11", "equation"), ("\\boxed{7(x - 2)}", "7x - 14", "expanded"),
+            ("\\boxed{(x + 8)(x + 7)}", "x^2 + 15x + 56", "expanded"), ("\\boxed{5/9 + 1/9}", "2/3", "fraction"),
+            ("\\boxed{10 × 8}", "80", "number"), ("\\boxed{-8x - 4x - 3 - 1}", "-12x - 4", "simplified"),
+            ("\\boxed{74/2}", "37", "number"), ("\\boxed{x^2 - 13x + 42 = 0}", "\\{6, 7\\}", "roots"),
+            ("\\boxed{x^2 + 15x + 56}", "(x + 8)(x + 7)", "factored"), ("\\boxed{(8 - 2, 3)}", "(6, 3)", "pair")]
+WORKED_OUT = [("\\boxed{37}", "37", "number"), ("\\boxed{2}", "x = 2", "equation"), ("\\boxed{x = 2}", "x = 2", "equation"),
+              ("\\boxed{-14 + 7x}", "7x - 14", "expanded"), ("\\boxed{\\frac{2}{3}}", "2/3", "fraction"),
+              ("\\boxed{80.0}", "80", "number"), ("\\boxed{-12*x - 4}", "-12x - 4", "simplified"),
+              ("\\boxed{0.5}", "1/2", "number"), ("\\boxed{\\{10, 2\\}}", "\\{2, 10\\}", "roots"),
+              ("\\boxed{x = 6, x = 7}", "\\{6, 7\\}", "roots"), ("\\boxed{(x + 7)(x + 8)}", "(x + 8)(x + 7)", "factored"),
+              ("\\boxed{y = 3, x = 6}", "(6, 3)", "pair"), ("\\boxed{\\tfrac{3}{8}x^2 - x}", "\\frac{3}{8}x^2 - x", "expanded")]
 
 
-@pytest.mark.parametrize("pred, gold", RESTATED)
-def test_final_form_rejects_the_question_restated(pred, gold):
-    from reasongym.verifiers.math.verifier import check
-
-    assert check(pred, gold).equal  # plain equivalence is fooled: that is why final_form exists
-    result = check(pred, gold, final_form=True)
-    assert not result.equal and "not worked out" in result.reason
+@pytest.mark.parametrize("pred, gold, form", RESTATED)
+def test_the_question_restated_is_the_wrong_form(pred, gold, form):
+    result = check(pred, gold, form=form)
+    assert not result.equal and result.status == "wrong_form", result
 
 
-@pytest.mark.parametrize("pred, gold", WORKED_OUT)
-def test_final_form_accepts_worked_out_answers_in_any_spelling(pred, gold):
-    from reasongym.verifiers.math.verifier import check
+@pytest.mark.parametrize("pred, gold, form", WORKED_OUT)
+def test_worked_out_answers_pass_in_any_spelling(pred, gold, form):
+    result = check(pred, gold, form=form)
+    assert result.equal and result.status == "ok", result
 
-    assert check(pred, gold, final_form=True).equal
 
-
-def test_the_procedural_environment_demands_final_form():
+def test_the_procedural_environment_demands_the_form():
     import gymnasium
 
     env = gymnasium.make("reasongym/Math-v0", kinds=["arithmetic"])
     _, info = env.reset(seed=3)
     question = info["task"].prompt[-1]["content"].split("What is ")[1].split("?")[0]
     _, reward, *_ , step_info = env.step(f"\\boxed{{{question}}}")
-    assert reward == 0.0 and "not worked out" in step_info["verdict"].info["reason"]
+    assert reward == 0.0 and step_info["verdict"].status == "wrong_form"

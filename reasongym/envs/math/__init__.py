@@ -32,7 +32,7 @@ from reasongym.core import Task, Verdict, Verifier
 from reasongym.data import data_file
 from reasongym.envs.base import TextEnv
 from reasongym.envs.math.files import Fields, load_hf, load_tasks
-from reasongym.envs.math.gen import INSTRUCTION, check_difficulty
+from reasongym.envs.math.gen import INSTRUCTION, check_difficulty, no_echo
 from reasongym.envs.math.gen.algebra import expand, quadratic_roots, simplify
 from reasongym.envs.math.gen.arith import arithmetic, fractions
 from reasongym.envs.math.gen.equations import linear_equation, linear_system
@@ -41,11 +41,11 @@ from reasongym.envs.tasks import ProceduralTaskSet, TaskList, TaskSet
 from reasongym.verifiers.math.verifier import MathVerifier
 from reasongym.verifiers.rewards import WeightedReward
 
-GENERATORS: dict[str, Callable[[np.random.Generator, int], Task]] = {
-    "arithmetic": arithmetic,
-    "fractions": fractions,
-    "word": word_problem,
-    "linear": linear_equation,
+GENERATORS: dict[str, Callable[[np.random.Generator, int], Task]] = {  # no task's answer is a question number
+    "arithmetic": no_echo(arithmetic),
+    "fractions": no_echo(fractions),
+    "word": no_echo(word_problem),
+    "linear": no_echo(linear_equation),
     "system": linear_system,
     "expand": expand,
     "simplify": simplify,
@@ -91,16 +91,15 @@ def math_feedback(task: Task, verdict: Verdict) -> str:
 class _MathTextEnv(TextEnv):
     """A TextEnv with the math verifier and math feedback.
 
-    final_form: the default verifier rejects equivalent answers that are not worked out (`58 - 21` for
-    37, the question restated): on where the gold answers are in simplest form (see verifiers/math_form).
+    The default verifier takes only a closed box (the prompt asks for one) and checks the answer's form
+    before its value: `task.meta["form"]` for procedural tasks, a default from the gold for files (a
+    numeric gold needs a number, not `17 \\times 23`): see reasongym/verifiers/math/form.py.
     """
-
-    final_form = False
 
     def __init__(self, tasks: TaskSet, *, max_turns: int = 1,
                  rewards: dict[str, float] | WeightedReward | None = None, turn_penalty: float = 0.0,
                  render_mode: str | None = None, verifier: Verifier | None = None):
-        super().__init__(tasks, verifier or MathVerifier(final_form=self.final_form), max_turns=max_turns, rewards=rewards,
+        super().__init__(tasks, verifier or MathVerifier(), max_turns=max_turns, rewards=rewards,
                          turn_penalty=turn_penalty, render_mode=render_mode)
 
     def feedback(self, task: Task, verdict: Verdict) -> str:
@@ -113,8 +112,6 @@ class MathEnv(_MathTextEnv):
     difficulty: 1..5.  split: "train" or "heldout" (disjoint by construction).  kinds: None for all, or a
     list of GENERATORS names.  rewards: weights of reward components, e.g. {"correct": 1, "format": 0.1}.
     """
-
-    final_form = True
 
     def __init__(self, difficulty: int = 1, split: str = "train", kinds: Sequence[str] | None = None, *,
                  max_turns: int = 1, rewards: dict[str, float] | None = None, turn_penalty: float = 0.0,
@@ -165,7 +162,6 @@ class GSM8KEnv(MathFileEnv):
 
     preset = "gsm8k"
     default_file = "gsm8k_test.jsonl"
-    final_form = True
     example = "a GSM8K-format JSONL file, e.g. grade_school_math/data/test.jsonl"
 
     def __init__(self, path: str | None = None, *, hf: str | None = None, hf_config: str | None = None,

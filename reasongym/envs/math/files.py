@@ -31,6 +31,7 @@ from typing import Any
 from reasongym.core import Task
 from reasongym.envs.math.gen import INSTRUCTION
 from reasongym.envs.tasks import TaskList
+from reasongym.verifiers.text import last_boxed
 
 
 class DataError(ValueError):
@@ -38,18 +39,6 @@ class DataError(ValueError):
 
 
 # -- answer extractors --------------------------------------------------------------------------------
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` / `\\fbox{...}` (nested braces allowed), or None."""
-    starts = [m.end() for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)]
-    if not starts:
-        return None
-    depth, i = 1, starts[-1]
-    while i < len(text) and depth:
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        i += 1
-    return text[starts[-1]: i - 1].strip() if depth == 0 else None
-
-
 def gsm8k_answer(text: str) -> str | None:
     """The gold number of a GSM8K answer: what follows `####`, thousands commas removed."""
     m = re.search(r"####\s*(.+?)\s*$", text.strip())

@@ -5,11 +5,15 @@ forms as strings, and the reason). The rules:
 
 - lists (`1, 2`, `\{..\}`, several boxes) compare as sets; tuples, intervals, ratios and matrices in order;
   a single tuple against a bare list of the same length compares in order (`(1,3)` vs `{1,3}`);
-- a decimal equals an exact value only when it agrees to every decimal written and has at least 4
-  significant digits (`0.3333` = 1/3, `0.33` != 1/3); exact values compare exactly (2^100 vs 2^100+1);
+- a decimal equals an exact value only when it agrees to every decimal written: a gold decimal needs 4
+  significant digits (`4.1231` = sqrt(17)), a predicted one PRED_DECIMAL_DIGITS (`0.6667` != 2/3: a
+  rounded answer is not the exact one); exact values compare exactly (2^100 vs 2^100+1);
 - a percent `p%` equals `p` or `p/100`; a degree `d°` equals `d` or `d*pi/180`;
 - `x = 3` equals `3`; two equations are equal when `lhs - rhs` differ by a non-zero constant factor;
-- expressions are equal when sympy simplifies their difference to zero, or they agree at random points.
+- expressions: exact first (the difference cancels to 0, or is a non-zero constant: `x^{30000}+1` !=
+  `x^{30000}+2`, `\pi + 10^{-30}` != `\pi`); then PROBES random points, negative and complex ones
+  included unless a branch cut makes them unsafe (`|x|` != `x`), exact at rational points (`1/x^{1000}`
+  != 0) and relative (REL_TOL) elsewhere; a differing probe is overruled only by an exact zero.
 """
 
 from __future__ import annotations
@@ -37,10 +41,13 @@ from reasongym.verifiers.math.parse import (
 from reasongym.verifiers.math.safety import TooLarge
 from reasongym.verifiers.math.structure import Item, name_key, read_item, split_items
 
-DPS = 40
+DPS = 50
 UNEVALUATED = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Limit, sympy.Derivative)
-TOL = sympy.Float(10) ** -25
-TINY = sympy.Float(10) ** -30
+REL_TOL = sympy.Float(10) ** -35  # two probe values agree when they differ by less than this, relatively
+PROBES = 12  # random points per comparison: positive, negative and complex
+MIN_PROBES = 3  # points where both sides are defined, needed before a probe may say "equal"
+PRED_DECIMAL_DIGITS = 10  # significant digits a predicted decimal needs to stand for an exact non-terminating value
+BRANCHY = (sympy.log, sympy.asin, sympy.acos, sympy.atan, sympy.acot, sympy.asec, sympy.acsc, sympy.LambertW)
 
 
 @dataclass(frozen=True)
@@ -52,20 +59,75 @@ class Judgement:
 
 
 def numeric(e: sympy.Expr) -> sympy.Expr | None:
+    """e at DPS digits, or None when it is not a finite number."""
     try:
         v = sympy.N(e, DPS)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
         return None
-    return v if v.is_number and v.is_finite is not False else None
+    if not v.is_number or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None
+    return v
 
 
-def close(a: sympy.Expr, b: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
+def close(a: sympy.Expr, b: sympy.Expr, tol: sympy.Expr = REL_TOL) -> bool:
     """Relative closeness (no absolute floor: 1/2^99 and 1/2^98, or 10^-30 and 0, are different)."""
     return bool(abs(a - b) <= tol * max(abs(a), abs(b)))
 
 
+def value_at(e: sympy.Expr, point: dict) -> sympy.Expr | None:
+    """e at a point: an exact Rational when it comes out rational, else a DPS-digit number; None if undefined."""
+    v = e.xreplace(point)
+    if v.is_Rational:
+        return v
+    if v.has(sympy.zoo, sympy.nan) or v.is_infinite:
+        return None
+    return numeric(v)
+
+
+def probe_agrees(vx: sympy.Expr, vy: sympy.Expr) -> bool:
+    """Exact equality for two rationals, relative closeness otherwise."""
+    if vx.is_Rational and vy.is_Rational:
+        return vx == vy
+    return close(sympy.N(vx, DPS), sympy.N(vy, DPS))
+
+
+def branchy(*exprs: sympy.Expr) -> bool:
+    """Whether an expression has a branch cut (log, fractional power, inverse trig): probe positive points only."""
+    for e in exprs:
+        for node in sympy.preorder_traversal(e):
+            if isinstance(node, BRANCHY) or (isinstance(node, sympy.Pow) and not node.exp.is_Integer):
+                return True
+    return False
+
+
+def probe_points(syms: list, positive_only: bool) -> list[dict]:
+    """PROBES random points: positive rationals, then negative ones, then complex ones (a + bi)."""
+    rng, points = random.Random(0), []
+    for k in range(PROBES):
+        kind = 0 if positive_only else k % 3
+        point = {}
+        for s in syms:
+            r = sympy.Rational(rng.randint(11, 97), rng.randint(7, 31))
+            point[s] = r if kind == 0 else -r if kind == 1 else r + sympy.I * sympy.Rational(rng.randint(1, 40), rng.randint(7, 31))
+        points.append(point)
+    return points
+
+
+def constants_equal(x: sympy.Expr, y: sympy.Expr, d: sympy.Expr) -> bool:
+    """Two constant expressions: an exact difference decides; else high precision, confirmed by simplify."""
+    if d.is_Rational or (d.is_number and d.is_zero is not None):
+        return bool(d.is_zero)
+    vx, vy = numeric(x), numeric(y)
+    if vx is None or vy is None:
+        return sympy.simplify(d) == 0
+    if not close(vx, vy):
+        return False
+    return sympy.simplify(d).is_zero is not False  # numerically equal: equal unless exactly shown different
+
+
 def exprs_equal(x: sympy.Basic, y: sympy.Basic) -> bool:
-    """Two sympy expressions are mathematically equal (exact for constants, sampled for symbols)."""
+    """Two sympy expressions are mathematically equal: exact methods first (the difference cancels, or is
+    a non-zero constant), then probes at many points; a probe never overrules an exact "different"."""
     if x == y:
         return True
     if not isinstance(x, sympy.Expr) or not isinstance(y, sympy.Expr):
@@ -78,49 +140,49 @@ def exprs_equal(x: sympy.Basic, y: sympy.Basic) -> bool:
         x, y = x.doit(), y.doit()
         if x == y:
             return True
-    syms = sorted(x.free_symbols | y.free_symbols, key=str)
+    d = x - y
+    syms = sorted(d.free_symbols, key=str)
     if not syms:
-        vx, vy = numeric(x), numeric(y)
-        if vx is None or vy is None or max(abs(vx), abs(vy)) < TINY:  # no numbers, or both (nearly) zero
-            return sympy.simplify(x - y) == 0
-        return close(vx, vy)
-    rng = random.Random(0)
-    for _ in range(3):
-        point = {s: sympy.Rational(rng.randint(11, 29), rng.randint(7, 13)) for s in syms}
-        vx, vy = numeric(x.subs(point)), numeric(y.subs(point))
+        return constants_equal(x, y, d)
+    agree = 0
+    for point in probe_points(syms, branchy(x, y)):
+        vx, vy = value_at(x, point), value_at(y, point)
         if vx is None or vy is None:
-            return sympy.simplify(x - y) == 0
-        if not close(vx, vy, sympy.Float(10) ** -20) and max(abs(vx), abs(vy)) > TINY:
-            return False
-    return True
+            continue
+        if not probe_agrees(vx, vy):
+            return sympy.simplify(d) == 0  # only an exact zero overrules a differing probe
+        agree += 1
+    return agree >= MIN_PROBES or sympy.simplify(d) == 0
 
 
-def decimal_matches(dec: Scalar, exact: sympy.Expr) -> bool:
-    """A decimal literal written to `digits` places matches an exact value it rounds from (>= 4 sig. digits)."""
+def decimal_matches(dec: Scalar, exact: sympy.Expr, min_digits: int = 4) -> bool:
+    """A decimal literal written to `digits` places matches an exact value it rounds from (with at least
+    min_digits significant digits: a predicted decimal needs PRED_DECIMAL_DIGITS, `0.6667` is not 2/3)."""
     v = numeric(exact)
     if v is None or dec.digits is None or not v.is_real:
         return False
     significant = len(str(abs(sympy.Rational(dec.expr) * 10 ** dec.digits)).lstrip("0"))
-    return significant >= 4 and bool(abs(v - dec.expr) <= sympy.Rational(1, 2) * sympy.Rational(10) ** -dec.digits * (1 + sympy.Rational(1, 10**9)))
+    return significant >= min_digits and bool(abs(v - dec.expr) <= sympy.Rational(1, 2) * sympy.Rational(10) ** -dec.digits * (1 + sympy.Rational(1, 10**9)))
 
 
 def scalars_equal(a: Scalar, b: Scalar) -> bool:
-    def plain(x: Scalar, y: Scalar) -> bool:
+    """a (the prediction) equals b (the gold), with the decimal, percent and degree rules."""
+    def plain(x: Scalar, y: Scalar, x_is_pred: bool) -> bool:
         if exprs_equal(x.expr, y.expr):
             return True
-        if x.digits is not None and y.digits is None:
-            return decimal_matches(x, y.expr)
+        if x.digits is not None and y.digits is None:  # a predicted decimal for an exact gold needs more digits
+            return decimal_matches(x, y.expr, PRED_DECIMAL_DIGITS if x_is_pred else 4)
         if y.digits is not None and x.digits is None:
-            return decimal_matches(y, x.expr)
+            return decimal_matches(y, x.expr, 4 if x_is_pred else PRED_DECIMAL_DIGITS)
         return False
 
-    if plain(a, b):
+    if plain(a, b, True):
         return True
-    for u, v in ((a, b), (b, a)):
+    for u, v, u_is_pred in ((a, b, True), (b, a, False)):
         scaled_digits = None if u.digits is None else u.digits + 2  # 33.33% has 4 decimals as a fraction
-        if u.percent and not v.percent and plain(Scalar(u.expr / 100, scaled_digits), v):
+        if u.percent and not v.percent and plain(Scalar(u.expr / 100, scaled_digits), v, u_is_pred):
             return True
-        if u.degree and not v.degree and plain(Scalar(u.expr * sympy.pi / 180, None), v):
+        if u.degree and not v.degree and plain(Scalar(u.expr * sympy.pi / 180, None), v, u_is_pred):
             return True
     return False
 
@@ -140,6 +202,10 @@ def values_equal(a, b) -> bool:
         return isinstance(a, Text) and isinstance(b, Text) and a.words == b.words
     if isinstance(a, Scalar) and isinstance(b, Scalar):
         return scalars_equal(a, b)
+    for r, x in ((a, b), (b, a)):  # a ratio 3:4 against the fraction 3/4
+        if isinstance(r, Seq) and r.brackets == ":" and isinstance(x, Scalar) and len(r.items) == 2 and \
+                all(isinstance(i, Scalar) for i in r.items) and r.items[1].expr != 0:
+            return exprs_equal(r.items[0].expr / r.items[1].expr, x.expr)
     ia, ib = interval_of(a), interval_of(b)
     if ia is not None and ib is not None:
         return ia.brackets == ib.brackets and all(values_equal(x, y) for x, y in zip(ia.items, ib.items))
@@ -260,9 +326,12 @@ def judge(pred: str, gold: str) -> Judgement:
     for one, many in ((pp, gp), (gp, pp)):  # (1,3) vs {1,3}: a tuple against a bare list, in order
         if len(one) == 1 and isinstance(one[0].value, Seq) and one[0].value.brackets == "()" and \
                 len(one[0].value.items) == len(many):
-            ok = all(values_equal(x, m.value) for x, m in zip(one[0].value.items, many))
+            ok = all(values_equal(x, m.value) for x, m in zip(one[0].value.items, in_name_order(many)))
             return Judgement(ok, ps, gs, "equal in order" if ok else "different tuple")
     p_named, g_named = by_name(pp), by_name(gp)
+    if g_named and len(g_named) == len(gp) == len(pp) > 1 and all(name_key(p.item) is None for p in pp):
+        ok = all(values_equal(p.value, g.value) for p, g in zip(pp, gp))  # x = 2, y = 3 answered `2, 3`
+        return Judgement(ok, ps, gs, "equal in the gold's order" if ok else "different values in the gold's order")
     if p_named and g_named and len(g_named) > 1 and p_named.keys() == g_named.keys():  # x = 2, y = 3
         ok = all(same_set([i.value for i in p_named[k]], [i.value for i in g_named[k]]) for k in g_named)
         return Judgement(ok, ps, gs, "same value for each name" if ok else "different value for some name")
@@ -279,6 +348,14 @@ def by_name(items: list[Parsed]) -> dict[str, list[Parsed]] | None:
             return None
         named.setdefault(key, []).append(i)
     return named
+
+
+def in_name_order(items: list[Parsed]) -> list[Parsed]:
+    """`y = -1, x = 2` read as the tuple (x, y): assignments to distinct names sorted by name; else as is."""
+    names = [name_key(i.item) for i in items]
+    if None in names or len(set(names)) != len(names):
+        return items
+    return [i for _, i in sorted(zip(names, items), key=lambda pair: pair[0])]
 
 
 def merge_set_parts(items: list[Parsed]) -> list[Parsed]:

@@ -1,15 +1,19 @@
 r"""Which part of a model's completion is its final answer.
 
-Conventions (../shared/cases/README.md): the answer is the last `\boxed{}` (or `\fbox{}`, `\boxed 5`)
-outside any `<think>...</think>` block. Boxes joined only by connectors (`\boxed{1} and \boxed{2}`,
+Conventions (../shared/cases/README.md): the answer is the last closed `\boxed{}` (or `\fbox{}`,
+`\boxed 5`) outside any `<think>...</think>` block and outside code fences (found by `verifiers/text.py`,
+the one place for that). A box that never closes is no answer, and neither is anything else then. Boxes joined only by connectors (`\boxed{1} and \boxed{2}`,
 `\boxed{1},\boxed{2}`) form one list answer; boxes separated by prose are successive attempts and only the
-last counts. A `final answer is $X$` statement after the last box overrides it. Without a box:
+last counts. A `final answer is $X$` statement after the last box overrides it. Where the prompt asks for a box
+(`require_box=True`, every environment) that is all. Otherwise, without a box:
 
 1. the whole completion, when it is a bare answer (`$\frac12$`, `28 percent`, `x = 3`);
 2. the text after the last "final answer": its first math span, or its first number if it has no math;
 3. the last answer-like math span (`$...$`, `\(...\)`, `\[...\]`, `$$...$$`) or plain number in the text.
 
-An inline span may not cross a line (as in Markdown), so a broken span yields nothing.
+An inline span may not cross a line (as in Markdown), so a broken span yields nothing. A prose answer
+in a hedging sentence (`It could be 12, 13 or 14.`) is no answer. Everything here is linear in the
+length of the completion; the prose fallback reads only its last PROSE_WINDOW characters.
 
     from reasongym.verifiers.math.extract import extract_answer
     extract_answer(r"<think>\boxed{7}</think> so \boxed{8}")   # '8'
@@ -19,13 +23,13 @@ An inline span may not cross a line (as in Markdown), so a broken span yields no
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from reasongym.verifiers.math.normalize import unicode_to_latex
+from reasongym.verifiers.text import Box, answer_text, find_boxes
 
-BOX_CMD = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
+BOX_CMD = re.compile(r"\\+(?:boxed|fbox)(?![a-zA-Z])")
 CHAT_END = re.compile(r"<\|im_end\|>|<\|eot_id\|>|<\|endoftext\|>|<\|im_start\|>(?:user|system)|</s>")
-CHAT_TOKEN = re.compile(r"<\|[a-z_]+\|>(?:assistant\n?)?|<\|start_header_id\|>.*?<\|end_header_id\|>")
+CHAT_TOKEN = re.compile(r"<\|[a-z_]{1,40}\|>(?:assistant\n?)?|<\|start_header_id\|>.{0,80}?<\|end_header_id\|>")
 DELIMITER = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
 CLOSER = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 NUMBER = re.compile(r"(?<![A-Za-z\d.,_^])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+|,\d{2}(?![\d,]))?(?:/\d+)?\s*%?")
@@ -34,6 +38,9 @@ FINAL_SPAN = re.compile(r"final answer(?: is)?\s*:?\s*(?:\$\$(.{1,500}?)\$\$|\$(
                         r"\\\[(.{1,500}?)\\\])", re.I | re.S)
 CHOICE = re.compile(r"answer(?: is|:)\s*\(?([A-E])\)?(?![A-Za-z])")
 CONNECTOR_WORDS = {"and", "or"}
+HEDGE = re.compile(r"\b(?:or|could|might|maybe|perhaps|possibly|either|probably|likely|guess|between|unsure)\b", re.I)
+SENTENCE_END = re.compile(r"[.!?](?!\d)|\n")
+PROSE_WINDOW = 20_000  # the prose fallback reads the end of a completion only
 MAX_JOINED_BOXES = 100
 PROSE = re.compile(r"[A-Za-z]{2,}")
 BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent", "percentage", "units", "unit",
@@ -41,60 +48,16 @@ BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent",
               "days", "years", "square", "feet", "yuan", "euros"}  # words a bare answer may contain
 
 
-@dataclass(frozen=True)
-class Box:
-    start: int
-    end: int
-    content: str
-
-
 def strip_reasoning(text: str) -> str:
-    """The final-answer part of a completion: first chat turn only, think blocks removed.
-
-    An unclosed `<think>` hides everything after it; a lone `</think>` (the opening tag was in the
-    prompt) hides everything before it.
-    """
+    """The final-answer part of a completion: first chat turn only, think blocks and code fences removed
+    (`text.answer_text`: an unclosed `<think>` hides the rest, a lone `</think>` what is before it)."""
+    last = 0
     for m in CHAT_END.finditer(text):  # the first turn ends at the first end-of-turn token after some content
-        if text[:m.start()].strip() and CHAT_TOKEN.sub("", text[:m.start()]).strip():
+        if CHAT_TOKEN.sub("", text[last:m.start()]).strip():
             text = text[:m.start()]
             break
-    text = CHAT_TOKEN.sub(" ", text)
-    if "</think>" in text:
-        text = text.rsplit("</think>", 1)[1]  # every block (and a lone closing tag) ends before this
-    return text.split("<think>")[0]
-
-
-def find_boxes(text: str) -> list[Box]:
-    r"""Every `\boxed{...}` / `\fbox{...}` / `\boxed 5` with balanced braces (escaped `\{ \}` skipped).
-
-    An unclosed box (a truncated completion) runs to the end of the text.
-    """
-    boxes, pos = [], 0
-    while (m := BOX_CMD.search(text, pos)) is not None:
-        i = m.end()
-        while i < len(text) and text[i] in " \t":
-            i += 1
-        if i < len(text) and text[i] == "{":
-            depth, j = 0, i
-            while j < len(text):
-                c = text[j]
-                if c == "\\":
-                    j += 2
-                    continue
-                depth += c == "{"
-                depth -= c == "}"
-                if depth == 0:
-                    break
-                j += 1
-            end = min(j, len(text))
-            boxes.append(Box(m.start(), end + 1, text[i + 1:end]))
-            pos = end + 1
-        else:
-            t = re.match(r"[^\s$]+", text[i:])
-            if t and i > m.end():
-                boxes.append(Box(m.start(), i + t.end(), t.group(0).rstrip(".,")))
-            pos = i + (t.end() if t else 0) or m.end()
-    return boxes
+        last = m.end()
+    return answer_text(CHAT_TOKEN.sub(" ", text))
 
 
 def is_connector(sep: str) -> bool:
@@ -174,9 +137,23 @@ def is_bare(text: str) -> bool:
     return not words or len(text.split()) <= 2
 
 
+def sentence_at(text: str, pos: int) -> str:
+    """The sentence around position pos (at most 300 characters each side)."""
+    lo = max(0, pos - 300)
+    ends = list(SENTENCE_END.finditer(text, lo, pos))
+    start = ends[-1].end() if ends else lo
+    m = SENTENCE_END.search(text, pos, min(len(text), pos + 300))
+    return text[start:m.start() if m else min(len(text), pos + 300)]
+
+
+def unhedged(text: str, pos: int, answer: str | None) -> str | None:
+    """answer, unless the sentence it sits in hedges (`It could be 12, 13 or 14.`): then None."""
+    return None if answer is None or HEDGE.search(sentence_at(text, pos)) else answer
+
+
 def unboxed_answer(text: str) -> str | None:
     """Answer of a completion without any box (see the module docstring for the order)."""
-    text = text.replace(r"\$", r"\dollar ").replace("**", "")
+    text = unicode_to_latex(text[-PROSE_WINDOW:]).replace(r"\$", r"\dollar ").replace("**", "")
     text = re.sub(r"^\s*(?:final )?answer\s*:", "", text, flags=re.I)  # "**Answer:** 42" is bare
     stripped = text.strip()
     if not stripped:
@@ -188,48 +165,54 @@ def unboxed_answer(text: str) -> str | None:
     lo = final[-1].end() if final else len(text)
     if final:
         inside = [s for s in spans if s[0] >= lo]
-        good = [c for _, _, c in inside if c and answer_like(c)]
+        good = [(s, c) for s, _, c in inside if c and answer_like(c)]
         if good:
-            return good[0]
+            return unhedged(text, lo, good[0][1])
         if not inside:
             nums = plain_numbers(text, spans, lo)
             if nums:
-                return nums[0][1]
+                return unhedged(text, lo, nums[0][1])
     candidates = [(s, c) for s, _, c in spans if s < lo and c and answer_like(c)]
     candidates += plain_numbers(text, spans, 0, lo)
     if candidates:
-        return max(candidates)[1]
+        return unhedged(text, *max(candidates))
     nums = plain_numbers(text, spans, lo)
     if nums:
-        return nums[0][1]
-    choice = CHOICE.findall(text)  # "The answer is (B)."
-    return choice[-1] if choice else None
+        return unhedged(text, *nums[0])
+    choice = list(CHOICE.finditer(text))  # "The answer is (B)."
+    return unhedged(text, choice[-1].start(), choice[-1].group(1)) if choice else None
 
 
-def extract_answer(text: str) -> str | None:
-    """The final answer of a model completion (raw LaTeX, not normalised), or None when there is none."""
-    text = re.sub(r"\\\\(?=(?:boxed|fbox)\b)", r"\\", unicode_to_latex(text))
+def extract_answer(text: str, require_box: bool = False) -> str | None:
+    """The final answer of a model completion (raw LaTeX, not normalised), or None when there is none.
+
+    require_box: only a closed box counts (the prompt asked for one); no prose fallback, no override.
+    """
     visible = strip_reasoning(text)
-    boxes = [b for b in find_boxes(visible)]
+    boxes = find_boxes(visible)
     if boxes:
-        after = visible[boxes[-1].end:]
-        override = FINAL_SPAN.search(after)
+        after = visible[boxes[-1].end:boxes[-1].end + 2000]
+        override = None if require_box else FINAL_SPAN.search(after)
         if override:
             content = next(g for g in override.groups() if g is not None).strip()
             if content and "\n" not in content:
-                return content
+                return unicode_to_latex(content)
         answer = last_box_answer(visible, boxes)
-        return answer if answer.strip() else None
+        return unicode_to_latex(answer) if answer.strip() else None
+    if require_box or BOX_CMD.search(visible):  # a box that never closed: a truncated answer is no answer
+        return None
     return unboxed_answer(visible)
 
 
 def extract_gold(gold: str) -> str:
     """The reference answer: the last box group when the gold is a worked solution, else the whole string."""
-    text = re.sub(r"\\\\(?=(?:boxed|fbox)\b)", r"\\", gold)
-    boxes = find_boxes(text)
+    boxes = find_boxes(gold)
     if boxes:
-        return last_box_answer(text, boxes)
-    prose = len(PROSE.findall(re.sub(r"\\[a-zA-Z]+|\$[^$]*\$", " ", text))) >= 8
-    if not prose and not FINAL.search(text):
+        return last_box_answer(gold, boxes)
+    opened = list(BOX_CMD.finditer(gold))
+    if opened:  # a gold is trusted: a box left open (a data-entry slip) runs to the end
+        return gold[opened[-1].end():].lstrip(" {").strip()
+    prose = len(PROSE.findall(re.sub(r"\\[a-zA-Z]+|\$[^$]*\$", " ", gold))) >= 8
+    if not prose and not FINAL.search(gold):
         return gold.strip()
-    return unboxed_answer(text) or gold.strip()
+    return unboxed_answer(gold) or gold.strip()

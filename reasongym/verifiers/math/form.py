@@ -1,50 +1,131 @@
-r"""Final form: an answer must be worked out, not the question restated.
+r"""Answers in the requested form: a task says what form its answer takes, and the verifier checks it.
 
-Equivalence alone is hackable. `58 - 21` *is* 37 to sympy, `x - 20 = -18` has the solution x = 2, and
-`7(x - 2)` expands to `7x - 14`; a policy trained on plain equivalence learns to copy the question into
-the box (it happened here: GRPO on Math-v0 reached "72%" that way). A human grader would mark those
-wrong, so environments whose gold answers are in their simplest form (the procedural generators,
-GSM8K's integers) turn this check on: the prediction may not carry more operations than the gold.
+Equivalence alone is hackable: `(x + 8)(x + 7)` *is* `x^2 + 15x + 56` to sympy, `9x = 99` has the
+solution 9, `\dbinom{10}{3}` is 120. A policy trained on plain equivalence learns to copy the question
+into the box (GRPO did exactly that on Math-v0). So every task declares a form (`task.meta["form"]`, a
+string from FORMS) and an answer must be in it before equivalence is even checked; a wrong form is
+reward 0 with `Verdict.status = "wrong_form"`. Tasks without a declared form (GSM8K, MATH-500, any file)
+get `default_form(gold)`: `literal` when the gold is a number literal (not a long decimal, which stands
+for an exact value such as sqrt(17), nor an interval `[a, b)`), else `expression`.
 
-Operations are counted on normalised strings (`math_normalize`): a binary + or -, a product of two
-numbers (`10 \times 8`, not `8x` or `8*x`), a division or fraction, a power, a root or function, and a
-bracket opened right after an operand (`7(x - 2)`). Signs are not operations. `0.5` against `1/2`,
-`-4 - 12x` against `-12x - 4`, `x = 17` against `17` all pass.
+The literal forms are checked here, on the normalised string, without sympy:
 
-    from reasongym.verifiers.math.form import operations
-    operations("58 - 21"), operations("37")    # (1, 0)
+    number      each value a number literal: integer, decimal, reduced fraction, mixed number, percent,
+                scientific notation, optional units (`120`, `\tfrac38`, `2\frac14`, `18\,\mathrm{m/s}`);
+                never an expression (`17 \times 23`, `2^{10}`, `\sqrt{16}`, `5!`, `\log_2 64`, `74/2`)
+    literal     the same, but a fraction need not be in lowest terms (`\frac{3}{3}` for 1): the default
+                for numeric golds of files, whose graders accept that
+    fraction    a reduced fraction or an integer (`9/7`, `-3/4`, `\frac{9}{7}`, `1\frac{2}{7}`)
+    equation    solved for the variable: `x = c` or `c` with c a number (`9x = 99` is not solved)
+    roots       a set or list of numbers, each bare or `x = c` (`\{6, 7\}`, `x = 6, x = 7`)
+    pair        an ordered tuple of numbers, or named values (`(2, -1)`, `y = -1, x = 2`)
+
+The structural forms need the sympy tree and are checked in the worker (`shape.py`): `expanded` and
+`simplified` (a sum of monomials with like terms collected), `factored` (a product, not a sum),
+`expression` (no integral, derivative, sum, limit, binomial, factorial or function of a constant that
+the gold does not have).
+
+    from reasongym.verifiers.math.form import literal_problem, default_form
+    default_form("120"), literal_problem(r"\dbinom{10}{3}", "literal")   # ('literal', 'not a number: ...')
 """
 
 from __future__ import annotations
 
+import math
 import re
 
-_COMMANDS = re.compile(r"\\(frac|dfrac|tfrac|sqrt|sin|cos|tan|log|ln|exp|binom|div)\b")
-_PRODUCT = re.compile(r"\\times|\\cdot|×|\*|÷")
-OPERAND_END = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ)}.")
+from reasongym.verifiers.math.normalize import parse_number, split_unit_flags, strip_units
+from reasongym.verifiers.math.structure import enclosed, read_item, split_items, split_top
+
+LITERAL_FORMS = ("number", "literal", "fraction", "equation", "roots", "pair")
+STRUCTURAL_FORMS = ("expanded", "simplified", "factored", "expression")
+FORMS = LITERAL_FORMS + STRUCTURAL_FORMS
+FRACTION = re.compile(r"(?:^|[^\d])(\d+)/(\d+)$|\\frac\{-?(\d+)\}\{(\d+)\}")
+POWER = re.compile(r"(\d+)\^")
 
 
-def operations(text: str) -> int:
-    """How many operations a normalised answer still has (see the module docstring)."""
-    s = text.replace(" ", "")
-    count = len(_COMMANDS.findall(s))
-    s = _COMMANDS.sub("", s)
-    for m in _PRODUCT.finditer(s):
-        before, after = s[:m.start()], s[m.end():]
-        if before[-1:].isdigit() and after[:1].isdigit():
-            count += 1
-    s = _PRODUCT.sub("", s)
-    for i, ch in enumerate(s):
-        prev = s[i - 1] if i else ""
-        if ch in "/^" or (ch in "+-(" and prev in OPERAND_END):  # binary +/-, or a bracket after an operand
-            count += 1
-    return count
+def check_form_name(form: str) -> str:
+    """Validate a form name (a task's `meta["form"]`): unknown names are an error with the list."""
+    if form not in FORMS:
+        raise ValueError(f"unknown answer form {form!r}: a task's meta['form'] must be one of {', '.join(FORMS)}")
+    return form
 
 
-def final_form_problem(pred_norm: str, gold_norm: str) -> str | None:
-    """Why `pred_norm` is not in final form compared with `gold_norm`, or None when it is."""
-    p, g = operations(pred_norm), operations(gold_norm)
-    if p > g:
-        return (f"not worked out: the answer still has {p} operation(s) where the gold "
-                f"has {g} (final_form=True)")
+def literal_problem_of(value: str, reduced: bool = True) -> str | None:
+    """Why `value` (one normalised item) is not a number literal, or None when it is one."""
+    bare = strip_units(value)
+    if parse_number(bare) is None:
+        return f"not a number: {value[:60]!r} must be worked out to a number"
+    body = split_unit_flags(bare)[0].replace(" ", "")
+    for m in POWER.finditer(body):
+        if m.group(1) != "10":
+            return f"not a number: {value[:60]!r} is a power left unevaluated"
+    m = FRACTION.search(body)
+    if m and reduced:
+        a, b = (int(g) for g in (m.groups()[:2] if m.group(1) else m.groups()[2:]))
+        if b == 1 or math.gcd(a, b) != 1:
+            return f"not reduced: {value[:60]!r} is a fraction that is not in lowest terms"
+    return None
+
+
+def components(value: str) -> list[str]:
+    """The entries of a tuple, interval (`(a, b)`, `[a, b)`) or matrix, or [value] for anything else."""
+    matrix = re.fullmatch(r"\\begin\{[pbv]?matrix\}(.*)\\end\{[pbv]?matrix\}", value)
+    if matrix:
+        return [c.strip() for row in re.split(r"\\\\", matrix.group(1)) for c in row.split("&") if c.strip()]
+    for left in "([":
+        for right in ")]":
+            if enclosed(value, left, right):
+                parts = split_top(value[1:-1], re.compile(","))
+                if len(parts) > 1:
+                    return parts
+    return [value]
+
+
+def items_of(answer: str) -> list:
+    """The items of an answer, each read as value / assignment / equation (`structure.read_item`)."""
+    items, _ = split_items(answer)
+    return [read_item(x) for x in items]
+
+
+def literal_problem(answer: str, form: str) -> str | None:
+    """Why a normalised answer is not in the literal `form`, or None when it is."""
+    items = items_of(answer)
+    if not items:
+        return "empty answer"
+    for item in items:
+        if item.equation is not None and not item.assignment:
+            return f"not solved: {item.value[:60]!r} is an equation, the variable must stand alone"
+        values = components(item.value) if form in ("pair", "number", "literal") else [item.value]
+        if form == "pair" and len(items) == 1 and len(values) < 2:
+            return f"not a pair: {item.value[:60]!r}"
+        for v in values:
+            problem = literal_problem_of(v, reduced=form != "literal")
+            if problem:
+                return problem
+            if form == "fraction" and "." in v:
+                return f"not a fraction: {v[:60]!r} is a decimal"
+    return None
+
+
+def default_form(gold: str) -> str:
+    """The form a gold answer implies: `literal` when every value is a number literal, else `expression`."""
+    try:
+        items = items_of(gold)
+        values = [v for item in items for v in components(item.value)]
+        plain = items and all(item.equation is None or item.assignment for item in items)
+        literal = plain and all(literal_problem_of(v, reduced=False) is None for v in values)
+    except (ValueError, IndexError, RecursionError):
+        return "expression"
+    if literal and any(len(re.sub(r"\D", "", v).lstrip("0")) >= 8 and "." in v for v in values):
+        return "expression"  # a long decimal gold approximates an exact value (`4.1231056256` for sqrt(17))
+    if any(item.value.startswith("[") or item.value.endswith("]") for item in items):
+        return "expression"  # an interval: `-2 \le x \le 7` is a fine answer
+    return "literal" if literal else "expression"
+
+
+def form_problem(answer: str, form: str) -> str | None:
+    """The caller-side form check: literal forms here; structural forms are left to the worker (None)."""
+    if form in LITERAL_FORMS:
+        return literal_problem(answer, form)
     return None

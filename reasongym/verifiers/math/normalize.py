@@ -102,6 +102,27 @@ def unicode_to_latex(s: str) -> str:
     return s
 
 
+UNITS = (r"cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|inch(?:es)?|in|ft|feet|foot|yards?|yd|miles?|mi|"
+         r"kg|g|grams?|kilograms?|lbs?|pounds?|oz|ounces?|s|sec|seconds?|min|minutes?|h|hr|hours?|days?|weeks?|"
+         r"months?|years?|dollars?|cents?|units?|sq|square|cubic|rad|radians?|mph|kph|L|ml|mL|liters?|litres?|yuan|"
+         r"euros?|people|students|persons?|cups?|pieces?|marbles|apples|books|ways|times|points|games|numbers?|"
+         r"degrees?|percent|m/s|km/h")
+UNIT_RUN = rf"(?:{UNITS})(?:\s*/\s*(?:{UNITS})|\s+(?:{UNITS}))*"
+TRAILING_UNIT = re.compile(  # 5 cm^2, 60 km/h, 12 square units, 3 \text{ meters}; \text{} must hold units only
+    rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*{UNIT_RUN}\s*\}}|"
+    rf"{UNIT_RUN}(?![A-Za-z]))(?:\^\{{?[23]\}}?)?$")
+
+
+def strip_units(s: str) -> str:
+    """`15 \\text{ cm}^2` -> `15`; `10 meters` -> `10`; `4\\text{ else five}` stays (not a unit)."""
+    for _ in range(2):
+        m = TRAILING_UNIT.search(s)
+        if not m or m.start() == 0:
+            break
+        s = s[:m.start()].strip()
+    return s
+
+
 def strip_text_wrappers(s: str) -> str:
     r"""`\text{odd}` -> `odd`, keeping the content of every text-like command."""
     for _ in range(4):
@@ -254,21 +275,25 @@ def _number_body(s: str) -> tuple[Fraction | None, int | None]:
 
 
 
-def _rounds_to(dec: Number, exact: Fraction) -> bool:
-    """A decimal with >= 4 significant digits matches an exact value it is correctly rounded from."""
+PRED_DECIMAL_DIGITS = 10  # a predicted decimal stands for an exact non-terminating gold only with this many digits
+
+
+def _rounds_to(dec: Number, exact: Fraction, min_digits: int = 4) -> bool:
+    """A decimal with >= min_digits significant digits matches an exact value it is correctly rounded from."""
     if dec.digits is None:
         return False
     significant = len(str(abs(dec.value.numerator * 10**dec.digits // dec.value.denominator)).lstrip("0"))
-    return significant >= 4 and abs(dec.value - exact) <= Fraction(1, 2) * Fraction(1, 10**dec.digits) * (1 + Fraction(1, 10**9))
+    return significant >= min_digits and abs(dec.value - exact) <= Fraction(1, 2) * Fraction(1, 10**dec.digits) * (1 + Fraction(1, 10**9))
 
 
 def numbers_equal(a: Number, b: Number) -> bool:
-    """Exact equality of two literals, with the decimal-rounding and percent rules (degrees: see worker)."""
+    """Exact equality of a predicted literal `a` and a gold `b`, with the decimal-rounding and percent rules
+    (degrees: see worker). A predicted decimal for an exact gold needs PRED_DECIMAL_DIGITS digits."""
     def plain(x: Fraction, xd: int | None, y: Fraction, yd: int | None) -> bool:
         if x == y:
             return True
         if xd is not None and yd is None:
-            return _rounds_to(Number(x, xd), y)
+            return _rounds_to(Number(x, xd), y, PRED_DECIMAL_DIGITS)
         if yd is not None and xd is None:
             return _rounds_to(Number(y, yd), x)
         return False

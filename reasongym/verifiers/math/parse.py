@@ -20,7 +20,12 @@ from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from reasongym.verifiers.math.normalize import parse_number, split_unit_flags, strip_text_wrappers
+from reasongym.verifiers.math.normalize import (
+    parse_number,
+    split_unit_flags,
+    strip_text_wrappers,
+    strip_units,
+)
 from reasongym.verifiers.math.safety import check_size, show
 from reasongym.verifiers.math.structure import LIST_SEP, depths, enclosed, split_top
 
@@ -28,14 +33,6 @@ NORMALIZATION = NormalizationConfig(basic_latex=True, units=False, malformed_ope
                                     boxed="none", equations=False)
 CONVERSION = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
                               interpret_contains_as_eq=True, lowercase_symbols=False)
-UNITS = (r"cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|inch(?:es)?|in|ft|feet|foot|yards?|yd|miles?|mi|"
-         r"kg|g|grams?|kilograms?|lbs?|pounds?|oz|ounces?|s|sec|seconds?|min|minutes?|h|hr|hours?|days?|weeks?|"
-         r"months?|years?|dollars?|cents?|units?|sq|square|cubic|rad|radians?|mph|L|ml|mL|liters?|litres?|yuan|"
-         r"euros?|people|students|persons?|cups?|pieces?|marbles|apples|books|ways|times|points|games|numbers?")
-TRAILING_UNIT = re.compile(  # 5 cm^2, 60 km/h, 12 square units, 3 \\text{ meters}
-    rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*[A-Za-z ./]+\s*\}}|"
-    rf"(?:{UNITS})(?:\s*/\s*(?:{UNITS})|\s+(?:{UNITS}))*(?![A-Za-z]))(?:\^\{{?[23]\}}?)?$")
-HEDGE_WORDS = re.compile(r"\b(?:or|and|not|maybe|perhaps|either|approximately|about)\b", re.I)
 TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-z])")
 RELATION_OPS = re.compile(r"\\leq|\\geq|\\neq|<|>")
 
@@ -125,7 +122,20 @@ def to_sympy(s: str) -> sympy.Basic:
     if isinstance(expr, sympy.Basic):
         check_size(expr)
         expr = canonical(expr)
-        expr = expr.subs(sympy.Symbol("i"), sympy.I) if sympy.Symbol("i") in getattr(expr, "free_symbols", ()) else expr
+        syms = getattr(expr, "free_symbols", set())
+        if sympy.Symbol("i") in syms:
+            expr = expr.subs(sympy.Symbol("i"), sympy.I)
+        elif syms == {sympy.Symbol("j")}:  # 3 + 4j: the engineers' imaginary unit, when j is the only letter
+            expr = expr.subs(sympy.Symbol("j"), sympy.I)
+    return expr
+
+
+def parse_tree(s: str) -> sympy.Basic:
+    """The parser's tree as written (unevaluated: `5(x + 5)` stays a product), size-checked; for form checks."""
+    s = decimals_to_fractions(strip_units(strip_text_wrappers(s)).replace(r"\%", ""))
+    expr = latex2sympy(s, normalization_config=NORMALIZATION, conversion_config=CONVERSION)
+    if isinstance(expr, sympy.Basic):
+        check_size(expr)
     return expr
 
 
@@ -138,16 +148,6 @@ def canonical(e: sympy.Basic) -> sympy.Basic:
         return e.func(*[canonical(a) if isinstance(a, sympy.Basic) else a for a in e.args])
     except (TypeError, ValueError, AttributeError):
         return e
-
-
-def strip_units(s: str) -> str:
-    """`15 \\text{ cm}^2` -> `15`; `10 meters` -> `10`; words that hedge (`or`, `not`) are kept."""
-    for _ in range(2):
-        m = TRAILING_UNIT.search(s)
-        if not m or HEDGE_WORDS.search(m.group(0)) or m.start() == 0:
-            break
-        s = s[:m.start()].strip()
-    return s
 
 
 def as_text(s: str) -> str | None:

@@ -18,31 +18,35 @@ Benchmark: `python benchmarks/verifier_math.py`. Tests: `python -m pytest -q tes
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.verifiers.math.extract import extract_answer, extract_gold
-from reasongym.verifiers.math.form import final_form_problem
+from reasongym.verifiers.math.form import check_form_name, default_form, form_problem
 from reasongym.verifiers.math.normalize import normalize, numbers_equal, parse_number
 from reasongym.verifiers.math.structure import max_depth, name_key, read_item, split_items
 from reasongym.verifiers.math.worker import default_pool
 
 __all__ = ["MathVerifier", "Check", "check", "extract_answer", "is_equivalent", "normalize_answer"]
 
-DEFAULT_TIMEOUT_S = 1.5
+DEFAULT_TIMEOUT_S = 1.5  # the sympy worker's limit for one comparison
+CALL_BUDGET_S = 1.9  # the whole call (extraction + worker) stays under this, whatever the input
+MAX_COMPLETION_CHARS = 2_000_000  # longer completions are not read at all (no answer)
 MAX_NESTING = 50
-MAX_ANSWER_CHARS = 2000  # longer answers that are not plain numbers are not sent to sympy
+MAX_ANSWER_CHARS = 2000  # a longer extracted answer is not an answer a grader would read
 
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one comparison: the verdict and what it was based on (deterministic)."""
+    """The outcome of one comparison: the verdict, what it was based on, and a VERDICT_STATUSES word."""
 
     equal: bool
     extracted: str | None  # the answer found in the completion (raw)
     parsed: str | None  # what it was read as
     gold: str  # what the gold answer was read as
     reason: str
+    status: str = "ok"
 
 
 def fast_path(pred: str, gold: str) -> Check | None:
@@ -61,6 +65,9 @@ def fast_path(pred: str, gold: str) -> Check | None:
         return None
     shown_p, shown_g = ", ".join(map(str, p_nums)), ", ".join(map(str, g_nums))
     p_names, g_names = [name_key(r) for r in p_read], [name_key(r) for r in g_read]
+    if None not in g_names and len(set(g_names)) == len(g_names) == len(p_names) > 1 and set(p_names) == {None}:
+        ok = all(numbers_equal(p, g) for p, g in zip(p_nums, g_nums))  # x = 2, y = 3 answered `2, 3`: in order
+        return Check(ok, None, shown_p, shown_g, "equal in the gold's order" if ok else "different in the gold's order")
     if None not in p_names + g_names and len(set(g_names)) > 1 and set(p_names) == set(g_names):  # x = 2, y = 3
         ok = all(same_numbers([n for n, k in zip(p_nums, p_names) if k == name],
                               [n for n, k in zip(g_nums, g_names) if k == name]) for name in set(g_names))
@@ -74,73 +81,92 @@ def same_numbers(ps: list, gs: list) -> bool:
     return all(any(numbers_equal(p, g) for g in gs) for p in ps) and all(any(numbers_equal(p, g) for p in ps) for g in gs)
 
 
-def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S, final_form: bool = False) -> Check:
+def check(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S, form: str | None = None,
+          require_box: bool = False) -> Check:
     """Extract the answer from `pred_text` and compare it with `gold`, within `timeout_s` seconds.
 
-    final_form: an equivalent answer still counts as wrong when it has more operations than the gold
-    (`\\boxed{58 - 21}` for 37): see `math_form`.
-
-    Hostile text must not stop a training run: an error tripped while reading the text gives "not equal"
-    with the error in `reason`. A misconfigured or broken worker pool still raises.
+    form: the form the answer must take (`form.FORMS`); None derives it from the gold (`default_form`).
+    require_box: only a closed box counts (the prompt asked for one). Never raises for any string: a
+    failure of the verifier itself is "not equal" with status `harness_error`.
     """
+    start = time.monotonic()
     try:
-        prepared = prepare(pred_text, gold, final_form)
-    except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError, OverflowError) as e:
-        return Check(False, None, None, str(gold)[:200], f"verifier error: {type(e).__name__}: {e}"[:300])
-    if isinstance(prepared, Check):
-        return prepared
-    extracted, pred_norm, gold_norm = prepared
-    reply = default_pool().judge(pred_norm, gold_norm, timeout_s)
+        prepared = prepare(pred_text, gold, form, require_box)
+        if isinstance(prepared, Check):
+            return prepared
+        extracted, pred_norm, gold_norm, form = prepared
+        left = min(timeout_s, CALL_BUDGET_S - (time.monotonic() - start))
+        reply = default_pool().judge(pred_norm, gold_norm, left, form=form) if left > 0.05 else None
+    except Exception as e:  # the grader failing is reward 0, counted by status, never a crash
+        return Check(False, None, None, str(gold)[:200], f"verifier error: {type(e).__name__}: {e}"[:300],
+                     "harness_error")
     if reply is None:
-        return Check(False, extracted, pred_norm, gold_norm, f"timed out after {timeout_s:g} s")
-    return Check(bool(reply["equal"]), extracted, reply["pred"], reply["gold"], reply["reason"])
+        return Check(False, extracted, pred_norm, gold_norm, f"timed out after {max(left, 0):.2g} s", "timeout")
+    return Check(bool(reply["equal"]), extracted, reply["pred"], reply["gold"], reply["reason"],
+                 reply.get("status", "ok"))
 
 
-def prepare(pred_text: str, gold: str, final_form: bool = False) -> Check | tuple[str, str, str]:
-    """Extraction, normalisation and the caller-side checks: a final Check, or what to send to a worker."""
-    extracted = extract_answer(pred_text)
+def prepare(pred_text: str, gold: str, form: str | None = None,
+            require_box: bool = False) -> Check | tuple[str, str, str, str]:
+    """Extraction, normalisation, the form and the caller-side checks: a final Check, or what to send on."""
+    if not isinstance(pred_text, str):
+        raise TypeError(f"a completion must be a str, got {type(pred_text).__name__}")
     gold_norm = normalize(extract_gold(str(gold)))
-    if extracted is None or not normalize(extracted):
-        return Check(False, extracted, None, gold_norm, "no answer found")
-    pred_norm = normalize(extracted)
+    if len(pred_text) > MAX_COMPLETION_CHARS:
+        return Check(False, None, None, gold_norm, f"completion longer than {MAX_COMPLETION_CHARS} characters",
+                     "no_answer")
+    extracted = extract_answer(pred_text, require_box)
+    if extracted is not None and len(extracted) > MAX_ANSWER_CHARS:
+        return Check(False, extracted[:200], None, gold_norm, f"answer longer than {MAX_ANSWER_CHARS} characters")
+    pred_norm = normalize(extracted) if extracted is not None else ""
+    if not pred_norm:
+        return Check(False, extracted, None, gold_norm, "no answer found", "no_answer")
     if max_depth(pred_norm) > MAX_NESTING:
         return Check(False, extracted, None, gold_norm, f"answer nested deeper than {MAX_NESTING} brackets")
-    problem = final_form_problem(pred_norm, gold_norm) if final_form else None
-    if problem:  # before the fast path too: `74/2` is a plain number, and not worked out either
-        return Check(False, extracted, pred_norm, gold_norm, problem)
+    form = check_form_name(form) if form is not None else default_form(gold_norm)
+    problem = form_problem(pred_norm, form)
+    if problem:  # before the fast path: `74/2` is a plain number, and not worked out either
+        return Check(False, extracted, pred_norm, gold_norm, f"{problem} (form {form})", "wrong_form")
     fast = fast_path(pred_norm, gold_norm)
     if fast is not None:
         return Check(fast.equal, extracted, fast.parsed, fast.gold, fast.reason)
     if pred_norm.count("{") != pred_norm.count("}"):
         return Check(False, extracted, None, gold_norm, "unbalanced braces in the answer")
-    if len(pred_norm) > MAX_ANSWER_CHARS:
-        return Check(False, extracted, None, gold_norm, f"answer longer than {MAX_ANSWER_CHARS} characters")
-    return extracted, pred_norm, gold_norm
+    return extracted, pred_norm, gold_norm, form
 
 
-def is_equivalent(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
-    """True when the final answer in `pred_text` (a completion or a bare answer) is equivalent to `gold`."""
-    return check(pred_text, gold, timeout_s).equal
+def is_equivalent(pred_text: str, gold: str, timeout_s: float = DEFAULT_TIMEOUT_S, form: str | None = None) -> bool:
+    """True when the final answer in `pred_text` (a completion or a bare answer) is equivalent to `gold`
+    and in the form the gold implies (a numeric gold needs a number: `120`, not `\\dbinom{10}{3}`)."""
+    return check(pred_text, gold, timeout_s, form).equal
+
+
+def answer_key(extracted: str | None) -> str:
+    """A canonical string of an extracted answer for majority voting (`0.5`, `1/2`, `\\frac12` -> `1/2`).
+
+    Plain numbers become exact fractions; other answers their normalised LaTeX (no sympy, so cheap).
+    "" when there is no answer. Never raises.
+    """
+    try:
+        if extracted is None or len(extracted) > MAX_ANSWER_CHARS:
+            return ""
+        norm = normalize(extracted)
+        items, kind = split_items(norm)
+        values = [read_item(x).value for x in items]
+        nums = [parse_number(v) for v in values]
+        if nums and all(n is not None for n in nums):
+            return ", ".join(sorted({str(n) for n in nums}))
+        return ", ".join(sorted(set(values))) if kind != "single" else (values[0] if values else "")
+    except Exception:  # a vote key must never stop an evaluation
+        return ""
 
 
 def normalize_answer(text: str) -> str:
-    """A canonical string of a completion's answer for majority voting (`0.5`, `1/2`, `\\frac12` -> `1/2`).
-
-    Plain numbers become exact fractions; other answers their normalised LaTeX (no sympy, so cheap).
-    Returns "" when no answer is found.
-    """
-    extracted = extract_answer(text)
-    if extracted is None:
+    """The vote key of a completion's answer (see `answer_key`); "" when no answer is found. Never raises."""
+    try:
+        return answer_key(extract_answer(text)) if isinstance(text, str) and len(text) <= MAX_COMPLETION_CHARS else ""
+    except Exception:
         return ""
-    norm = normalize(extracted)
-    items, kind = split_items(norm)
-    values = [read_item(x).value for x in items]
-    nums = [parse_number(v) for v in values]
-    if all(n is not None for n in nums):
-        keys = sorted({f"{n.value.numerator}/{n.value.denominator}" if n.value.denominator != 1 else str(n.value.numerator)
-                       for n in nums})
-        return ", ".join(keys)
-    return ", ".join(sorted(set(values))) if kind != "single" else values[0]
 
 
 def gold_text(answer: object) -> str:
@@ -158,19 +184,28 @@ def gold_text(answer: object) -> str:
 
 
 class MathVerifier(Verifier):
-    """Reward 1.0 when the completion's final answer is equivalent to `task.answer`, else 0.0.
+    """Reward 1.0 when the completion's final answer is in the task's form and equivalent to `task.answer`.
 
-    `verify_batch` runs the checks on a thread pool; the sympy work happens in worker processes.
-    final_form: reject equivalent answers that are not worked out (the question restated, `58 - 21` for
-    37); on for environments whose gold answers are in simplest form (see `math_form`).
+    The form is `task.meta["form"]` (see `form.py`), else derived from the gold. require_box: only a
+    closed `\\boxed{}` counts (on for every environment: their prompts ask for one). `verify` never
+    raises: a verifier failure is reward 0 with status `harness_error`. `vote_key` is the normalised answer.
     """
 
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_workers: int = 8, final_form: bool = False):
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_workers: int = 8, require_box: bool = True):
         self.timeout_s = timeout_s
         self.max_workers = max_workers
-        self.final_form = final_form
+        self.require_box = require_box
 
     def verify(self, task: Task, completion: str) -> Verdict:
-        result = check(completion, gold_text(task.answer), self.timeout_s, self.final_form)
-        info = {"extracted": result.extracted, "parsed": result.parsed, "gold": result.gold, "reason": result.reason}
-        return Verdict(reward=1.0 if result.equal else 0.0, correct=result.equal, info=info)
+        try:
+            form = task.meta.get("form")
+            result = check(completion, gold_text(task.answer), self.timeout_s, form, self.require_box)
+        except Exception as e:  # a task with a broken form or answer: still a verdict, never a crash
+            result = Check(False, None, None, "", f"verifier error: {type(e).__name__}: {e}"[:300], "harness_error")
+        info = {"extracted": result.extracted, "parsed": result.parsed, "gold": result.gold,
+                "reason": result.reason, "status": result.status}
+        return Verdict(reward=1.0 if result.equal else 0.0, correct=result.equal, info=info,
+                       answer=result.extracted, status=result.status)
+
+    def vote_key(self, verdict: Verdict) -> str | None:
+        return answer_key(verdict.answer) or None

@@ -11,9 +11,12 @@ own pool; it never touches its parent's workers). A worker exits when its parent
 
     pool = WorkerPool(size=2)
     pool.judge("x+1", "1+x", timeout_s=1.5)   # {'equal': True, 'pred': 'x + 1', ...} or None on timeout
+    pool.judge("(x+8)(x+7)", "x^2+15x+56", 1.5, form="expanded")   # {'equal': False, 'status': 'wrong_form', ...}
 
-The process-wide pool (`default_pool()`) has $REASONGYM_MATH_WORKERS workers (default min(4, CPUs)),
-each about 100 MB; they start on first use (about a second) and are reused.
+The process-wide pool (`default_pool()`) runs up to $REASONGYM_MATH_WORKERS comparisons at once (default
+min(4, CPUs)) and keeps one warm spare process beyond that, each about 100 MB: a worker killed at its
+time limit is replaced by the spare at once (the replacement warms up in the background), so a kill
+never delays the next call. Workers start on first use (a second or more, once per process) and are reused.
 """
 
 from __future__ import annotations
@@ -103,12 +106,22 @@ class WorkerPool:
     def _take(self) -> Worker:
         """A warm idle worker if there is one, else the one that has been starting longest, else a new one."""
         with self.lock:
-            for w in self.idle:
-                if w.wait_ready(0):
-                    self.idle.remove(w)
-                    return w
-            if self.idle:
-                return self.idle.pop(0)
+            ready = next((w for w in self.idle if w.wait_ready(0)), None)
+            if ready is None and self.idle:
+                ready = self.idle[0]
+            if ready is not None:
+                self.idle.remove(ready)
+        return ready if ready is not None else self._start()
+
+    def _top_up(self) -> None:
+        """After a call: keep `size + 1` processes, so a warm spare waits for the next kill (it starts
+        between calls, not during the first one, which already pays for a start-up)."""
+        with self.lock:
+            short = self.size + 1 - len(self.all)
+        for _ in range(max(0, short)):
+            self._give_back(self._start())
+
+    def _start(self) -> Worker:
         worker = Worker()
         with self.lock:
             self.all.add(worker)
@@ -123,20 +136,18 @@ class WorkerPool:
         with self.lock:
             self.all.discard(worker)
             self.kills += 1
-        replacement = Worker()  # starts importing now, so the next caller finds it (nearly) warm
-        with self.lock:
-            self.all.add(replacement)
-        self._give_back(replacement)
+        self._give_back(self._start())  # starts importing now; the spare serves the next caller meanwhile
 
-    def judge(self, pred: str, gold: str, timeout_s: float) -> dict | None:
-        """Compare in a worker; None when it did not answer within timeout_s (it is then killed and replaced)."""
+    def judge(self, pred: str, gold: str, timeout_s: float, form: str | None = None) -> dict | None:
+        """Compare in a worker (checking a structural `form` first); None when it did not answer within
+        timeout_s (it is then killed and replaced)."""
         with self.slots:
             worker = self._take()
             if not worker.wait_ready():
                 self._drop(worker)
                 raise RuntimeError("math verifier worker failed to start: run "
                                    "`python -m reasongym.verifiers.math.worker` to see its error")
-            reply = worker.request({"pred": pred, "gold": gold}, timeout_s)
+            reply = worker.request({"pred": pred, "gold": gold, "form": form}, timeout_s)
             if reply is None:
                 code = worker.proc.poll()
                 self._drop(worker)
@@ -144,11 +155,12 @@ class WorkerPool:
                     return {"equal": False, "pred": pred, "gold": gold, "reason": f"worker died (exit code {code})"}
             else:
                 self._give_back(worker)
+                self._top_up()
             return reply
 
     def warm(self) -> None:
         """Start every worker now and wait until they are ready (benchmarks call this before timing)."""
-        fresh = [self._take() for _ in range(self.size)]
+        fresh = [self._take() for _ in range(self.size + 1)]
         for w in fresh:
             w.wait_ready()
             self._give_back(w)
@@ -223,20 +235,30 @@ def serve() -> None:
 
     warnings.filterwarnings("ignore")
     from reasongym.verifiers.math.compare import judge
+    from reasongym.verifiers.math.form import STRUCTURAL_FORMS
+    from reasongym.verifiers.math.shape import structural_problem
 
     for pred, gold in WARM_UP:
         judge(pred, gold)  # fill the ANTLR parser's caches, so the first real requests are not slow
+        structural_problem(pred, gold, "expression")
     out.write(b"ready\n")
     out.flush()
     for line in sys.stdin.buffer:
         req = json.loads(line)
         try:
-            j = judge(req["pred"], req["gold"])
-            reply = {"equal": j.equal, "pred": j.pred, "gold": j.gold, "reason": j.reason}
+            form = req.get("form")
+            problem = structural_problem(req["pred"], req["gold"], form) if form in STRUCTURAL_FORMS else None
+            if problem:
+                reply = {"equal": False, "pred": req["pred"], "gold": req["gold"], "reason": f"{problem} (form {form})",
+                         "status": "wrong_form"}
+            else:
+                j = judge(req["pred"], req["gold"])
+                reply = {"equal": j.equal, "pred": j.pred, "gold": j.gold, "reason": j.reason}
         except (RecursionError, MemoryError) as e:
             reply = {"equal": False, "pred": req["pred"], "gold": req["gold"], "reason": f"too large: {type(e).__name__}"}
         except Exception as e:  # a verdict must come back whatever the input
-            reply = {"equal": False, "pred": req["pred"], "gold": req["gold"], "reason": f"error: {type(e).__name__}: {e}"[:200]}
+            reply = {"equal": False, "pred": req["pred"], "gold": req["gold"], "reason": f"error: {type(e).__name__}: {e}"[:200],
+                     "status": "harness_error"}
         out.write(json.dumps(reply).encode() + b"\n")
         out.flush()
 

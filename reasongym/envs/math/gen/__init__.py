@@ -7,8 +7,12 @@ its task with `make_task`, which fixes the conventions the rest of reasongym rel
 - the gold answer is the exact string that goes inside the box (`282`, `3/4`, `x = 5`, `(2, -1)`,
   `{2, 3}`, `x^2 + 5x + 6`);
 - `meta` holds `kind`, `difficulty`, `split_key` (a canonical key, so trivially equivalent variants such
-  as 3 + 4 and 4 + 3 land in the same train/held-out split) and `solution`: a short worked solution in
-  plain text that ends with `The answer is \\boxed{answer}.` (SFT / cold-start data for GRPO).
+  as 3 + 4 and 4 + 3 land in the same train/held-out split), `solution`: a short worked solution in
+  plain text that ends with `The answer is \\boxed{answer}.` (SFT / cold-start data for GRPO), and
+  `form`: what form the answer must take, as the question says it in words (`number` for "What is",
+  `fraction` for "as a reduced fraction", `equation` for "Solve ... for x", `pair` for "(x, y)",
+  `expanded`, `simplified`, `roots` for "as a set"). The verifier checks the form before the value, so
+  restating the question (`\\boxed{(x + 8)(x + 7)}` for "Expand (x + 8)(x + 7)") earns nothing.
 
 The generators themselves live in math_gen_arith.py (arithmetic, fractions), math_gen_words.py (word
 problems) and math_gen_algebra.py (equations, systems, expansion, simplification, roots);
@@ -21,23 +25,53 @@ problems) and math_gen_algebra.py (equations, systems, expansion, simplification
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import numpy as np
 
 from reasongym.core import Task
+from reasongym.verifiers.math.form import check_form_name
 
 INSTRUCTION = "Put the final answer in \\boxed{}."
 DIFFICULTIES = (1, 2, 3, 4, 5)
 
 
 def make_task(kind: str, difficulty: int, question: str, answer: str, steps: Sequence[str],
-              key: object) -> Task:
-    """Build a procedural task: prompt = question + instruction, meta with kind, split key and solution."""
+              key: object, *, form: str) -> Task:
+    """Build a procedural task: prompt = question + instruction, meta with kind, split key, solution and
+    the answer's form (a `reasongym.verifiers.math.form.FORMS` name the verifier checks before the value)."""
     solution = "\n".join([*steps, f"The answer is \\boxed{{{answer}}}."])
     return Task.create(f"{question}\n{INSTRUCTION}", answer, kind=kind, difficulty=int(difficulty),
-                       split_key=f"{kind}:{key}", solution=solution)
+                       split_key=f"{kind}:{key}", solution=solution, form=check_form_name(form))
+
+
+QUESTION_NUMBER = re.compile(r"\d+(?:/\d+)?")
+
+
+def echoes(task: Task) -> bool:
+    """The answer is (up to sign) a number written in the question: boxing that number would pay."""
+    answer = re.sub(r"^[a-z]\s*=\s*", "", str(task.answer))
+    try:
+        value = abs(Fraction(answer))
+    except (ValueError, ZeroDivisionError):
+        return False
+    return any(Fraction(n) == value for n in QUESTION_NUMBER.findall(task.question.split("\n")[0]))
+
+
+def no_echo(generator: Callable[[np.random.Generator, int], Task], tries: int = 100):
+    """The generator, redrawing (deterministically, from the same rng) tasks whose answer is a number of the
+    question: a policy that boxes the question's numbers must earn nothing, not 1 time in 10."""
+    def generate(rng: np.random.Generator, difficulty: int) -> Task:
+        for _ in range(tries):
+            task = generator(rng, difficulty)
+            if not echoes(task):
+                break
+        return task
+
+    generate.__name__, generate.__doc__ = generator.__name__, generator.__doc__
+    return generate
 
 
 def check_difficulty(difficulty: int) -> int:

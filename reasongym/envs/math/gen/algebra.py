@@ -86,7 +86,7 @@ def expand(rng: np.random.Generator, difficulty: int) -> Task:
         lines += [f"Expand the second part: {c}{factor([e, 1])} = {terms([(c, 'x'), (c * e, '')])}.",
                   f"Add them: {terms(both)} = {poly(result)}."]
         key = (tuple(sorted((tuple(f1), tuple(f2)))), c, e)
-    return make_task("expand", d, f"Expand {expr}.", poly(result), lines, key)
+    return make_task("expand", d, f"Expand {expr}.", poly(result), lines, key, form="expanded")
 
 
 Piece = tuple[int | str | None, list[tuple[int, str]]]  # (multiplier: a number, "x" or None, terms)
@@ -140,7 +140,7 @@ def simplify(rng: np.random.Generator, difficulty: int) -> Task:
     answer = terms([(total[m], m) for m in ORDER])
     lines.append(f"So the expression simplifies to {answer}.")
     key = "+".join(sorted(f"{k}*{num(c)}{m}" for k, body in pieces for c, m in body))
-    return make_task("simplify", d, f"Simplify {_piece_text(pieces)}.", answer, lines, key)
+    return make_task("simplify", d, f"Simplify {_piece_text(pieces)}.", answer, lines, key, form="simplified")
 
 
 def _rational_root(rng: np.random.Generator) -> tuple[list[int], Fraction]:
@@ -194,4 +194,4 @@ def quadratic_roots(rng: np.random.Generator, difficulty: int) -> Task:
     lines.append("Each factor can be zero, so x = " + " or x = ".join(num(r) for r in ordered) + ".")
     answer = "{" + ", ".join(num(r) for r in ordered) + "}"
     question = f"Solve {poly(coeffs)} = 0. Give all solutions as a set."
-    return make_task("roots", d, question, answer, lines, ",".join(map(str, coeffs)))
+    return make_task("roots", d, question, answer, lines, ",".join(map(str, coeffs)), form="roots")

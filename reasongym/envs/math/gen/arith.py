@@ -186,7 +186,7 @@ def arithmetic(rng: np.random.Generator, difficulty: int) -> Task:
     d = check_difficulty(difficulty)
     tree = _int_tree(rng, d)
     return make_task("arithmetic", d, f"What is {show(tree)}?", num(value(tree)), solve(tree, explain_int),
-                     canonical(tree))
+                     canonical(tree), form="number")
 
 
 # -- fractions -------------------------------------------------------------------------------------------
@@ -269,4 +269,5 @@ def fractions(rng: np.random.Generator, difficulty: int) -> Task:
     d = check_difficulty(difficulty)
     tree = _frac_tree(rng, d)
     question = f"Compute {show(tree)}. Give the answer as a reduced fraction."
-    return make_task("fractions", d, question, num(value(tree)), solve(tree, explain_frac), canonical(tree))
+    return make_task("fractions", d, question, num(value(tree)), solve(tree, explain_frac), canonical(tree),
+                     form="fraction")

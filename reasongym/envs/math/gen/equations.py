@@ -84,7 +84,7 @@ def linear_equation(rng: np.random.Generator, difficulty: int) -> Task:
         lines.append(f"{move}: {side(a - c, b)} = {num(dd)}.")
         lines += finish(F(a - c), F(b), F(dd))
     answer = f"x = {num(x)}"
-    return make_task("linear", d, f"Solve {eq} for x.", answer, lines, ",".join(map(num, key)))
+    return make_task("linear", d, f"Solve {eq} for x.", answer, lines, ",".join(map(num, key)), form="equation")
 
 
 def _equation(a: int, b: int, c: Fraction) -> str:
@@ -130,4 +130,4 @@ def linear_system(rng: np.random.Generator, difficulty: int) -> Task:
     question = f"Solve for x and y: {_equation(*eqs[0])} and {_equation(*eqs[1])}. Answer as (x, y)."
     answer = f"({num(sol[0])}, {num(sol[1])})"
     key = "|".join(sorted(",".join(map(num, e)) for e in eqs))
-    return make_task("system", d, question, answer, lines, key)
+    return make_task("system", d, question, answer, lines, key, form="pair")

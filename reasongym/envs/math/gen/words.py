@@ -199,4 +199,4 @@ def word_problem(rng: np.random.Generator, difficulty: int) -> Task:
     template = choice(rng, pool)
     story = template(rng, d)
     key = f"{template.__name__}:{','.join(map(str, story.numbers))}"
-    return make_task("word", d, story.question, str(story.answer), story.steps, key)
+    return make_task("word", d, story.question, str(story.answer), story.steps, key, form="number")
