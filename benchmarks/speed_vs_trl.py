@@ -62,8 +62,8 @@ def run_trl(steps: int, model: str) -> dict:
     from trl import GRPOConfig, GRPOTrainer
 
     import reasongym
-    from reasongym.agents.policies.hf import bf16_supported
     from reasongym.lm.models import resolve_model
+    from reasongym.lm.precision import bf16_supported
     from reasongym.verifiers.math.verifier import MathVerifier
 
     env = reasongym.make("math")

@@ -28,7 +28,7 @@ SCRIPT = r'''
 import os, sys, torch, torch.distributed as dist
 from transformers import AutoModelForCausalLM
 from reasongym.agents.grpo import LossConfig, policy_loss
-from reasongym.agents.policies.hf import TokenLogProbs
+from reasongym.lm.logprobs import TokenLogProbs
 
 def rows():
     g = torch.Generator().manual_seed(0)

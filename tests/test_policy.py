@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from reasongym.agents.policies.hf import HFPolicy, TokenLogProbs
+from reasongym.agents.policies.hf import HFPolicy
 from reasongym.agents.policies.sampler import KVCacheSampler
 from reasongym.core import SamplingParams
+from reasongym.lm.logprobs import TokenLogProbs
 
 MSG = [{"role": "user", "content": "What is 2+2?"}]
 
@@ -208,8 +209,8 @@ def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny
     from accelerate import Accelerator
 
     from reasongym.agents.learner import Learner
-    from reasongym.agents.policies.hf import causal_lm
     from reasongym.agents.rollout import Row
+    from reasongym.lm.logprobs import causal_lm
 
     results = []
     for ckpt in (False, True):

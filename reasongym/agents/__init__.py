@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 
 _PUBLIC = {
-    "HFPolicy": "policies.hf", "TokenLogProbs": "policies.hf",
+    "HFPolicy": "policies.hf",
     "Sampler": "policies.sampler", "KVCacheSampler": "policies.sampler",
     "RemotePolicy": "policies.remote", "ScriptedPolicy": "policies.scripted",
     "EnvPool": "rollout", "Row": "rollout", "collect": "rollout", "pick_tasks": "rollout",

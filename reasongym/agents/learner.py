@@ -26,9 +26,11 @@ import torch
 from accelerate import Accelerator
 
 from reasongym.agents.grpo import LossConfig, policy_loss, trains
-from reasongym.agents.policies.hf import HFPolicy, TokenLogProbs, autocast, causal_lm
+from reasongym.agents.policies.hf import HFPolicy
 from reasongym.agents.policies.sampler import release_memory
 from reasongym.agents.rollout import Row
+from reasongym.lm.logprobs import TokenLogProbs, causal_lm
+from reasongym.lm.precision import autocast
 from reasongym.runs.checkpoints import load_checkpoint, save_checkpoint, trainable_state
 from reasongym.runs.optim import accumulating, lr_lambda, optimizer_step
 

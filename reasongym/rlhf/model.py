@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import json
-from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reasongym.core import Messages
+from reasongym.lm.precision import autocast, resolve_precision
 
 SETTINGS_FILE = "reward_model.json"
 TRAINABLE = ("lora", "full", "top")
@@ -49,22 +49,6 @@ def plackett_luce_loss(scores: torch.Tensor) -> torch.Tensor:
     k = scores.shape[0]
     tails = torch.stack([torch.logsumexp(scores[i:], dim=0) for i in range(k - 1)])  # (K-1,)
     return (tails - scores[: k - 1]).sum() / (k - 1)
-
-
-def rm_autocast(device: torch.device | str, precision: str):
-    """bf16 autocast for precision 'bf16', a no-op for 'fp32'."""
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
-
-
-def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
-    """'auto' -> bf16 where the hardware is fast at it (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
-    if precision != "auto":
-        if precision not in ("bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
-        return precision
-    dev = torch.device(device)
-    ok = torch.cuda.is_bf16_supported() if dev.type == "cuda" else torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    return "bf16" if ok else "fp32"
 
 
 class RewardModel(nn.Module):
@@ -180,7 +164,7 @@ class RewardModel(nn.Module):
             for i in range(0, len(order), batch_size):
                 chunk = order[i: i + batch_size]
                 ids, mask = self.batch([seqs[j] for j in chunk], device)
-                with rm_autocast(device, self.precision):
+                with autocast(device, self.precision):
                     scores = self(ids, mask).tolist()
                 for j, s in zip(chunk, scores):
                     out[j] = s

@@ -27,13 +27,12 @@ from accelerate.utils import gather_object
 
 from reasongym.cli import to_yaml
 from reasongym.lm.models import resolve_model
+from reasongym.lm.precision import autocast, resolve_precision
 from reasongym.rlhf.model import (
     RewardModel,
     bradley_terry_loss,
     pairwise_metrics,
     plackett_luce_loss,
-    resolve_precision,
-    rm_autocast,
 )
 from reasongym.rlhf.preferences import Ranking
 from reasongym.rlhf.report import describe, pairwise_report
@@ -107,7 +106,7 @@ class RewardTrainer:
             seqs = [s for r in chunk for s in encoded[id(r)]]
             ids, mask = self.rm.batch(seqs, self.acc.device)
             with accumulating(self.acc, self.module, last=k == len(chunks) - 1):
-                with rm_autocast(self.acc.device, self.rm.precision):
+                with autocast(self.acc.device, self.rm.precision):
                     scores = self.module(ids, mask)  # (B,)
                 losses, start = [], 0
                 for r in chunk:

@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from reasongym.agents.guard.detect import Detector, Verdict, distinct2, rep3, units
-from reasongym.agents.policies.hf import TokenLogProbs, autocast
+from reasongym.lm.logprobs import TokenLogProbs
+from reasongym.lm.precision import autocast
 from reasongym.runs.checkpoints import trainable_state
 
 

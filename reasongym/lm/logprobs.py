@@ -1,0 +1,74 @@
+"""Per-token log-probabilities of a causal LM, without the full-vocabulary logits of a batch at once.
+
+    logp, entropy = TokenLogProbs(model)(input_ids, attention_mask, targets)   # (B, T-1) each
+
+The decoder runs once; the output head runs in chunks of positions under activation checkpointing, so
+the float32 logits of a whole batch never exist together (the vocabulary is 49k for SmolLM2: 8 x 200
+tokens of float32 logits alone would be 315 MB). Used by the learner (policy, old and reference
+log-probs) and the reward-hacking guard (KL to the reference).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+
+def causal_lm(model: nn.Module) -> nn.Module:
+    """The underlying *ForCausalLM (inside DDP and peft wrappers); LoRA layers stay active in it."""
+    model = getattr(model, "module", model)
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+class TokenLogProbs(nn.Module):
+    """forward(input_ids, attention_mask, targets=None) -> (logprobs, entropy), (B, T-1): log p(x_t | x_<t).
+
+    `targets` (B, T-1), optional: only those positions are scored (the sampled tokens); the rest are 0.
+    Skipping prompt positions saves a third of the output-head work. The head runs over at most `chunk`
+    positions at a time; when there are several chunks each is checkpointed (recomputed in backward) so
+    that only one chunk's logits are alive at once.
+    A module of its own so accelerate/DDP can wrap it and synchronise gradients as usual.
+    """
+
+    def __init__(self, model: nn.Module, chunk: int = 1024):
+        super().__init__()
+        self.model, self.chunk = model, chunk
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                targets: torch.Tensor | None = None):
+        lm = causal_lm(self.model)
+        hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask,
+                                  use_cache=False).last_hidden_state  # no KV cache: nothing decodes next
+        B, T, H = hidden.shape
+        flat_h = hidden[:, :-1].reshape(B * (T - 1), H)  # position t predicts token t+1
+        flat_t = input_ids[:, 1:].reshape(B * (T - 1))
+        where = targets.reshape(-1).nonzero().squeeze(1) if targets is not None else None
+        if where is not None:
+            flat_h, flat_t = flat_h[where], flat_t[where]
+        head, n = lm.get_output_embeddings(), flat_h.shape[0]
+        logps, ents = [], []
+        for i in range(0, max(n, 1), self.chunk):  # n == 0 still runs once: the graph stays connected
+            h, t = flat_h[i:i + self.chunk], flat_t[i:i + self.chunk]
+            if torch.is_grad_enabled() and n > self.chunk:
+                lp, ent = checkpoint(_head_logprobs, head, h, t, use_reentrant=False)
+            else:
+                lp, ent = _head_logprobs(head, h, t)
+            logps.append(lp)
+            ents.append(ent)
+        logp, ent = torch.cat(logps), torch.cat(ents)
+        if where is None:
+            return logp.view(B, T - 1), ent.view(B, T - 1)
+        out_lp = torch.zeros(B * (T - 1), dtype=logp.dtype, device=logp.device).index_put((where,), logp)
+        out_ent = torch.zeros(B * (T - 1), dtype=ent.dtype, device=ent.device).index_put((where,), ent)
+        return out_lp.view(B, T - 1), out_ent.view(B, T - 1)
+
+
+def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor):
+    logits = head(h).float()  # (chunk, V): the only full-vocabulary tensor, one chunk at a time
+    lse = torch.logsumexp(logits, dim=-1)
+    logp = logits.gather(-1, t.unsqueeze(-1)).squeeze(-1) - lse
+    with torch.no_grad():
+        probs = torch.softmax(logits, dim=-1)
+        entropy = lse - (probs * logits).sum(-1)
+    return logp, entropy
