@@ -111,12 +111,12 @@ def finish(r) -> Path:
         (folder / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
         if cfg.plots:
             session.log.plot()
-        print(summary_table(evals, session.minutes(), folder))
+        print(summary_table(evals, session.minutes(), folder, session.command.split()[-1]))
     session.acc.wait_for_everyone()
     return folder
 
 
-def summary_table(evals: list[dict], minutes: float, folder: Path) -> str:
+def summary_table(evals: list[dict], minutes: float, folder: Path, prog: str = "reasongym.train") -> str:
     """Base, cold start, best and final GRPO held-out accuracy, the time, and where the files are."""
     first = {}
     for row in evals:
@@ -128,12 +128,13 @@ def summary_table(evals: list[dict], minutes: float, folder: Path) -> str:
         best = max(grpo, key=lambda row: row["heldout_accuracy"])
         lines[f"best GRPO (step {best['step']})"] = best
         lines[f"final GRPO (step {grpo[-1]['step']})"] = grpo[-1]
-    out = ["", "reasongym.train: done"]
+    out = ["", f"{prog}: done"]
     for name, row in lines.items():
         out.append("  " + accuracy_line(name, row["heldout_accuracy"], int(row.get("eval_tasks", 0)))
                    .replace("held-out accuracy ", "held-out ", 1))
     out += [f"  time: {minutes:.1f} min over all sessions",
-            f"  files: {folder}/final (the policy), metrics.jsonl, samples.jsonl, plots/, summary.json"]
+            f"  files: {folder}/final (the policy), " + ", ".join(
+                p.name + ("/" if p.is_dir() else "") for p in sorted(folder.iterdir()) if p.name != "final")]
     return "\n".join(out)
 
 

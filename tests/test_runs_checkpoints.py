@@ -120,3 +120,24 @@ def test_plots_exist_from_the_first_evaluation_and_keep_stages_apart(tmp_path):
     assert {"heldout.png", "training.png"} <= names
     assert time.time() - (tmp_path / "training.png").stat().st_mtime < 60
     json.dumps(rows)  # rows are plain JSON
+
+
+def test_time_cadence_and_a_failed_start_leaves_no_folder(tmp_path):
+    from types import SimpleNamespace
+
+    from reasongym.runs.run import open_run
+
+    cfg = SimpleNamespace(resume="", run_dir=str(tmp_path), name="timed", keep_checkpoints=2, seed=0,
+                          save_every=100, save_every_min=0.02)
+    with open_run(cfg, prefix="x", command="python -m x", config_yaml="a: 1\n") as run:
+        assert not run.due(1, 10)  # not yet 1.2 s since the run opened
+        time.sleep(1.3)
+        assert run.due(2, 10) and run.due(100, 1000) and run.due(10, 10)
+        run.save_every_min = 0
+        assert not run.due(3, 10)
+    assert (tmp_path / "timed" / "config.yaml").exists()
+    cfg.name = "broken"
+    with pytest.raises(RuntimeError, match="model failed"):
+        with open_run(cfg, prefix="x", command="python -m x", config_yaml="a: 1\n"):
+            raise RuntimeError("model failed to load")
+    assert not (tmp_path / "broken").exists()

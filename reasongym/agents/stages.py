@@ -88,6 +88,7 @@ class Heldout:
     """The held-out evaluations of a training run: metrics row, one line on screen, plots."""
 
     NAMES = {"base": "of the base policy", "sft": "after the cold start", "grpo": "at GRPO step {step}"}
+    SHORT = {"base": "base", "sft": "cold start", "grpo": "GRPO step {step}"}
 
     def __init__(self, cfg, policy, pool, tasks, run, max_new_tokens: int):
         self.cfg, self.policy, self.pool, self.tasks, self.run = cfg, policy, pool, tasks, run
@@ -98,7 +99,7 @@ class Heldout:
             return None
         what = self.NAMES[phase].format(step=step)
         value = evaluate_greedy(self.policy, self.pool, self.tasks, self.run.acc, self.max_new_tokens,
-                                label=f"held-out eval {what} ({len(self.tasks)} tasks)")
+                                label=f"eval {self.SHORT[phase].format(step=step)}")
         row = {"phase": phase, "step": step, "heldout_accuracy": value, "eval_tasks": len(self.tasks),
                "minutes": self.run.minutes()}
         self.run.log.metrics(row)
