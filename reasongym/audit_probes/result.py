@@ -80,7 +80,8 @@ class CaseCounts:
 
     @property
     def n(self) -> int:
-        return self.tp + self.fp + self.tn + self.fn
+        """All cases; one that raised or hung counts as a disagreement."""
+        return self.tp + self.fp + self.tn + self.fn + self.errors
 
     @property
     def agreement(self) -> float:

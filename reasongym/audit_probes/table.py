@@ -49,6 +49,11 @@ def print_report(report: AuditReport, console: Console | None = None) -> None:
         _print_cases(report, console)
     verdict = "[red]FAIL[/]" if report.failed else "[green]PASS[/]"
     coincident = sum(p.coincident for p in report.probes)
+    if not report.probes:
+        t = report.cases.total if report.cases else None
+        console.print(f"{verdict} {report.env_id}: " + (f"{t.fp} false positives, {t.fn} false negatives, {t.errors} "
+                      f"raised, {t.slow} past {report.bound_s:g} s in {t.n} cases" if t else "nothing run"))
+        return
     console.print(f"{verdict} {report.env_id}: {len(report.paid())} of {len(report.probes)} probes paid on some "
                   f"task, {sum(p.errors for p in report.probes)} calls raised, "
                   f"{sum(p.over_bound for p in report.probes)} past {report.bound_s:g} s"
