@@ -162,3 +162,13 @@ def test_evaluate_through_the_server(server, tmp_path):
     assert metrics["greedy"]["mean"] == 1.0 and metrics["pass@1"]["mean"] == 1.0
     assert metrics["completion_tokens"]["mean"] > 0  # from the server's usage counts
     assert len(server.requests) == 8 * 3
+
+
+def test_remote_and_scripted_policies_and_rollouts_do_not_load_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, reasongym.agents, reasongym.agents.policies.remote, reasongym.agents.policies.scripted, "
+            "reasongym.agents.rollout; from reasongym.agents import RemotePolicy, collect; "
+            "assert 'torch' not in sys.modules, 'torch loaded'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
