@@ -1,9 +1,13 @@
 """The parent's side of one sandboxed run: its limits, its result, and the watchdog.
 
-`pump` reads a run's output under a wall-clock deadline and a byte cap without reaping it; `Started.finish`
-kills the run's process group (which takes bwrap's init, and with it the run's whole PID namespace) and
-reaps it; `classify` turns how it ended into a status. `reasongym.verifiers.code.sandbox` builds on these (and
-re-exports Limits and RunResult); the function-test runners in `code_runs.py` use them for two-process runs.
+`Limits` are checked when made (a bad value is a ValueError naming the field); `pump` reads a run's output
+under a wall-clock deadline and a byte cap without reaping it; `Started.finish` kills the run's process group
+(which takes bwrap's init, and with it the run's whole PID namespace), reaps it and releases the run's
+scratch mount and cgroup; `classify` turns how it ended into a status. `reasongym.verifiers.code.sandbox`
+builds on these (and re-exports Limits and RunResult); the test runners in `runs.py` use them for
+two-process runs.
+
+    python -c "from reasongym.verifiers.code.watch import Limits; Limits(timeout_s=0)"   # ValueError
 """
 
 from __future__ import annotations
