@@ -1,9 +1,11 @@
 r"""The reward audit (`python -m reasongym.audit`): it flags a broken reward, passes a sound one, counts
 labelled cases, scores through a `reward_fn`, and exits 1/0 from the command line.
 
-Two toy answer envs are registered here: `audit-test/Substring-v0` pays when the gold appears anywhere in
+Three toy envs are registered here: `audit-test/Substring-v0` pays when the gold appears anywhere in
 the completion (the classic broken verifier), `audit-test/Strict-v0` pays only for exactly one closed
-`\boxed{gold}` outside think blocks and code fences, found by linear scans (sound, and fast on 1 MB).
+`\boxed{gold}` outside think blocks and code fences, found by linear scans (sound, and fast on 1 MB), and
+`audit-test/NaiveCode-v0` runs a solution and its asserts in one plain subprocess and pays on exit status 0
+(the weak code harness the code probes exist for).
 
     python -m pytest -q tests/test_audit.py          # ~1 min on a busy 2-core machine
 """
@@ -80,7 +82,33 @@ class SubstringEnv(TextEnv):
         super().__init__(TaskList(TASKS, name="audit toy"), SubstringVerifier(), **kwargs)
 
 
-for _id, _cls in (("audit-test/Strict-v0", StrictEnv), ("audit-test/Substring-v0", SubstringEnv)):
+class NaiveCodeVerifier(Verifier):
+    """The classic weak harness: solution and asserts in one process, "exit status 0" means passed."""
+
+    def verify(self, task: Task, completion: str) -> Verdict:
+        from reasongym.verifiers.code.verifier import extract_code
+
+        program = (extract_code(completion) or "") + "\n" + "\n".join(task.answer["tests"])
+        try:
+            run = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=20,
+                                 cwd=os.environ.get("TMPDIR", "/tmp"))
+        except subprocess.TimeoutExpired:
+            return Verdict(0.0, False, {"reason": "timeout"})
+        return Verdict(float(run.returncode == 0), run.returncode == 0, {"reason": f"exit {run.returncode}"})
+
+
+CODE_TASKS = [Task.create("Write `add_two(a, b)`: the sum, within 1e-9. Answer in a ```python block.",
+                          {"format": "assert", "entry_point": "add_two",
+                           "tests": ["assert abs(add_two(1, 2) - 3) < 1e-9", "assert abs(add_two(2.5, 2) - 4.5) < 1e-9"]})]
+
+
+class NaiveCodeEnv(TextEnv):
+    def __init__(self, **kwargs):
+        super().__init__(TaskList(CODE_TASKS, name="naive code"), NaiveCodeVerifier(), **kwargs)
+
+
+for _id, _cls in (("audit-test/Strict-v0", StrictEnv), ("audit-test/Substring-v0", SubstringEnv),
+                  ("audit-test/NaiveCode-v0", NaiveCodeEnv)):
     if _id not in ENVS:
         register(_id, entry_point=f"tests.test_audit:{_cls.__name__}", source="tests")
 
@@ -185,6 +213,15 @@ def test_cli_exit_codes_and_json(tmp_path):
 def test_learned_reward_without_model_is_skipped():
     report = run_audit("preference", tasks=2)
     assert report.skipped and "env.rm=" in report.skipped and report.exit_code == 0
+
+
+def test_a_naive_code_harness_is_flagged():
+    """Solution and tests in one process: an early exit, a shadowed abs and an always-equal value all pass."""
+    report = run_audit("audit-test/NaiveCode-v0", tasks=1, only=["exit", "shadow", "always_equal", "control"],
+                       bound_s=30.0)
+    assert report.kind == "code"
+    paid = {p.name for p in report.paid()}
+    assert {"early-exit", "shadow-builtins", "always-equal"} <= paid and "constant-return" not in paid
 
 
 def test_code_probes_are_programs_that_define_the_asked_function():
