@@ -10,6 +10,7 @@ run through a small BPF interpreter for both architectures, and the Limits are c
     OMP_NUM_THREADS=1 python -m pytest -q tests/test_sandbox_limits.py      # ~1.5 min on 2 busy cores
 """
 
+import ast
 import json
 import os
 import shutil
@@ -168,6 +169,15 @@ def test_inside_the_filter_is_on_and_ordinary_programs_still_work():
     assert r.status == "ok", r
     assert "Seccomp:\\t2" in r.stdout and "1000" in r.stdout  # filter mode; first victim of an OOM
     assert "thread" in r.stdout and "child" in r.stdout and "25" in r.stdout
+
+
+def test_only_the_capped_scratch_folders_are_writable():
+    """bwrap's own root and /dev are tmpfs mounts without a size cap: read-only, so nothing lands there."""
+    code = ("import os\nr = {}\nfor d in ('/', '/dev', '/etc', '/usr', '/work', '/tmp', '/dev/shm'):\n    try:\n"
+            "        open(os.path.join(d, 'probe'), 'w').write('x'); r[d] = 'written'\n"
+            "    except OSError as e:\n        r[d] = e.strerror\nprint(r)")
+    seen = ast.literal_eval(run_program(code, timeout_s=10).stdout)
+    assert {d for d, v in seen.items() if v == "written"} == {"/work", "/tmp", "/dev/shm"}, seen
 
 
 def bpf(prog: bytes, nr: int, arch: int, args=(0,) * 6) -> int:

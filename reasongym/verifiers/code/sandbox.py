@@ -210,7 +210,8 @@ class Sandbox:
             if "/" in name or name.startswith("."):
                 raise ValueError(f"sandbox file names are plain names in {WORK}, got {name!r}")
             a += ["--perms", "0444", "--file", _memfd(file_fds, name, text), f"{WORK}/{name}"]
-        a += ["--seccomp", _memfd(file_fds, "seccomp", self.seccomp)]
+        # bwrap's own root and /dev are tmpfs mounts with no size cap, writable by a non-root caller's program
+        a += ["--remount-ro", "/dev", "--remount-ro", "/", "--seccomp", _memfd(file_fds, "seccomp", self.seccomp)]
         return a + ["--chdir", WORK, "--", self.python, "-I", "-S", "-c", BOOT_SRC]
 
     # -- one complete run ---------------------------------------------------------------------------
