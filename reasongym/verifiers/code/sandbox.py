@@ -5,9 +5,9 @@ What a sandboxed Python program gets, and so what it cannot reach:
 - its own PID, network, IPC, UTS and cgroup namespaces: it sees only its own processes, and the network
   is an empty loopback (no route out, not even to the host's 127.0.0.1);
 - a fresh, read-only root file system: /usr and the Python install, a new /proc, a minimal /dev (null,
-  urandom; no tty); writable only: a private scratch tmpfs for its work dir /work (the cwd and $HOME), /tmp and /dev/shm
-  (root callers: one tmpfs capped at tmp_mb and tmp_files inodes, see `scratch.py`; otherwise three bwrap
-  tmpfs of tmp_mb); nothing else of the host (no /home, /root, /etc/shadow, host /tmp, checkout or data);
+  urandom; no tty); writable only: a private scratch tmpfs for its work dir /work (the cwd and $HOME),
+  /tmp and /dev/shm (root callers: one tmpfs capped at tmp_mb and tmp_files inodes, see `scratch.py`;
+  otherwise three bwrap tmpfs of tmp_mb); nothing else of the host (no /home, /root, /etc/shadow, host /tmp, checkout or data);
 - a few fixed environment variables: the caller's environment is never passed, not even to bwrap itself;
 - a seccomp filter (`seccomp.py`, the list is `DENIED` there): no kernel keyring, io_uring, ptrace, mounts,
   new namespaces (so no nested user namespace), bpf, perf events, clock changes, module loading, TIOCSTI;
