@@ -7,7 +7,9 @@ recorded (and the env rebuilt) instead of hanging the audit. A variant is *paid*
 reward is > 0 or its verdict says correct.
 
 Another reward path (a TRL / verl / OpenRLHF adapter) plugs in as `reward_fn(task, completion) -> float`:
-the tasks still come from the env, the score from the function (paid when > 0).
+the tasks still come from the env, the score from the function (paid when > 0). `via="trl"` (verl,
+openrlhf, prime_verifiers, common) builds that function from `reasongym.integrations.<via>.score`.
+Before anything is timed, one warm-up call starts the reward path's worker pools and sandboxes.
 
     from reasongym.audit import run_audit
     report = run_audit("math", tasks=5)
