@@ -201,7 +201,17 @@ def evaluate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], out:
         for s in suites:
             s.tasks = [t for t in s.tasks if t.id not in flagged.get(s.name, set())]
 
-    # ---- generate: greedy + k samples per task, appended to samples.jsonl as batches finish ---------
+    seconds = generate(cfg, specs, suites, store, out)
+    results, compared = score(cfg, specs, suites, store, seconds)
+    paths = write_report(out, cfg=cfg, command=command, specs=specs, suites=suites, results=results,
+                         comparisons=compared, contamination=contamination)
+    print_summary(results, compared, contamination, paths)
+    return out
+
+
+def generate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], store: SampleStore,
+             out: Path) -> dict[str, dict[str, float]]:
+    """Greedy + k samples per task, appended to samples.jsonl as batches finish; seconds per policy/env."""
     modes = ([("greedy", 1, SamplingParams(0.0, 1.0, cfg.max_new_tokens))] if cfg.greedy else []) + \
         ([("sample", cfg.samples, SamplingParams(cfg.temperature, cfg.top_p, cfg.max_new_tokens))]
          if cfg.samples else [])
@@ -242,8 +252,12 @@ def evaluate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], out:
     bar.close()
     for pool in pools.values():
         pool.close()
+    return seconds
 
-    # ---- score, compare, report ----------------------------------------------------------------------
+
+def score(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], store: SampleStore,
+          seconds: dict) -> tuple[dict, list[dict]]:
+    """Per-task scores -> metrics with intervals, breakdowns, and paired comparisons of the policies."""
     results: dict[str, dict[str, Any]] = {}
     compared: list[dict] = []
     for suite in suites:
@@ -258,10 +272,7 @@ def evaluate(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], out:
                 "breakdown": breakdown(sc, suite.tasks, seed=cfg.seed),
                 "seconds_this_session": seconds.get(spec.label, {}).get(suite.name, 0.0)}
         compared += [{"env": suite.name, **c.as_dict()} for c in comparisons(scores, seed=cfg.seed)]
-    paths = write_report(out, cfg=cfg, command=command, specs=specs, suites=suites, results=results,
-                         comparisons=compared, contamination=contamination)
-    print_summary(results, compared, contamination, paths)
-    return out
+    return results, compared
 
 
 def check_contamination(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite]) -> dict[str, dict]:
