@@ -36,7 +36,7 @@ def think_format(task: Task, completion: str, verdict: Verdict) -> float:
 
 def one_box(task: Task, completion: str, verdict: Verdict) -> float:
     """1 when the final answer holds exactly one box (no spraying of candidate answers)."""
-    return float(len(find_boxes(answer_text(completion))) == 1)
+    return float(len(find_boxes(answer_text(completion), last=2)) == 1)
 
 
 def make_length_penalty(target_chars: int) -> Callable[[Task, str, Verdict], float]:

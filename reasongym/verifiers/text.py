@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 OPEN_THINK, CLOSE_THINK = "<think>", "</think>"
 THINK_TAGS = re.compile(r"</?think>")
-# Tokens of the box scanner: a box command (also double-escaped `\\boxed`), an escaped pair, a brace.
-BOX_TOKENS = re.compile(r"\\+(?:boxed|fbox)(?![A-Za-z])|\\[^A-Za-z]|[{}]")
-BARE_BOX_ARG = re.compile(r"[ \t]+([^\s$]{1,200})")  # `\boxed 5`: the token after the space
+# Tokens of the box scanner: a box command (also double-escaped `\\boxed`) with its opening brace (group 2)
+# or its brace-less argument `\boxed 5` (group 3), an escaped brace or backslash, a brace (group 4).
+BOX_TOKENS = re.compile(r"(\\+(?:boxed|fbox))(?![A-Za-z])(?:[ \t]*(\{)|[ \t]+([^\s${}]{1,200}))?|\\[{}\\]|([{}])")
 FENCE = re.compile(r"`{3,}|(?:(?<=\n)|^)[ \t]{0,3}~{3,}")
 
 
@@ -101,35 +101,37 @@ def outside_code(text: str) -> str:
     return "".join(parts)
 
 
-def find_boxes(text: str) -> list[Box]:
-    r"""Every closed, outermost box of `text` in order (no think-stripping or fence-masking here)."""
+def find_boxes(text: str, last: int | None = None) -> list[Box]:
+    r"""Every closed, outermost box of `text` in order (no think-stripping or fence-masking here);
+    `last`: only the last that many."""
+    if "boxed" not in text and "fbox" not in text:
+        return []
     found: list[tuple[int, int, int, int]] = []  # (start, content start, content end, box end)
     stack: list[tuple[int, int, int]] = []  # open boxes: (start, content start, brace depth inside)
     depth = 0
     for m in BOX_TOKENS.finditer(text):
-        tok = m.group(0)
-        if tok == "{":
+        brace = m.group(4)
+        if brace == "{":
             depth += 1
-        elif tok == "}":
+        elif brace == "}":
             if stack and stack[-1][2] == depth:
                 start, inner, _ = stack.pop()
                 found.append((start, inner, m.start(), m.end()))
             depth -= 1
-        elif tok.endswith(("boxed", "fbox")):
-            k = m.end()
-            while k < len(text) and text[k] in " \t":
-                k += 1
-            if k < len(text) and text[k] == "{":
-                stack.append((m.start(), k + 1, depth + 1))
-            elif (bare := BARE_BOX_ARG.match(text, m.end())) is not None:
-                found.append((m.start(), bare.start(1), bare.end(1), bare.end(1)))
-    boxes, reach = [], -1
-    for start, inner, inner_end, end in sorted(found):
-        if start < reach:  # inside a box already taken
-            continue
+        elif m.group(2):  # `\boxed{`: the box's own brace opens a level
+            depth += 1
+            stack.append((m.start(), m.end(), depth))
+        elif m.group(3):  # `\boxed 5`
+            found.append((m.start(), m.start(3), m.end(3), m.end(3)))
+    outer, reach = [], -1
+    for box in sorted(found):
+        if box[0] >= reach:  # not inside a box already taken
+            outer.append(box)
+            reach = box[3]
+    boxes = []
+    for start, inner, inner_end, end in outer[-last if last else 0:]:
         content = text[inner:inner_end].strip()
         boxes.append(Box(start, end, content if end > inner_end else content.rstrip(".,")))
-        reach = end
     return boxes
 
 
@@ -140,7 +142,7 @@ def answer_text(completion: str) -> str:
 
 def last_boxed(completion: str) -> str | None:
     """Content of the last closed box outside think and code, or None when there is none."""
-    boxes = find_boxes(answer_text(completion))
+    boxes = find_boxes(answer_text(completion), last=1)
     return boxes[-1].content if boxes else None
 
 

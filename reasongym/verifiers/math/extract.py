@@ -13,7 +13,8 @@ last counts. A `final answer is $X$` statement after the last box overrides it. 
 
 An inline span may not cross a line (as in Markdown), so a broken span yields nothing. A prose answer
 in a hedging sentence (`It could be 12, 13 or 14.`) is no answer. Everything here is linear in the
-length of the completion; the prose fallback reads only its last PROSE_WINDOW characters.
+length of the completion; boxes are looked for in the last ANSWER_WINDOW characters outside think and
+code (a degenerate 1 MB completion is judged by its end), the prose fallback in the last PROSE_WINDOW.
 
     from reasongym.verifiers.math.extract import extract_answer
     extract_answer(r"<think>\boxed{7}</think> so \boxed{8}")   # '8'
@@ -41,6 +42,7 @@ CONNECTOR_WORDS = {"and", "or"}
 HEDGE = re.compile(r"\b(?:or|could|might|maybe|perhaps|possibly|either|probably|likely|guess|between|unsure)\b", re.I)
 SENTENCE_END = re.compile(r"[.!?](?!\d)|\n")
 PROSE_WINDOW = 20_000  # the prose fallback reads the end of a completion only
+ANSWER_WINDOW = 100_000  # a final answer is looked for in the last this many characters outside think/code
 MAX_JOINED_BOXES = 100
 PROSE = re.compile(r"[A-Za-z]{2,}")
 BARE_WORDS = {"and", "or", "pct", "cm", "km", "mm", "kg", "ft", "in", "percent", "percentage", "units", "unit",
@@ -188,8 +190,9 @@ def extract_answer(text: str, require_box: bool = False) -> str | None:
 
     require_box: only a closed box counts (the prompt asked for one); no prose fallback, no override.
     """
-    visible = strip_reasoning(text)
-    boxes = find_boxes(visible)
+    whole = strip_reasoning(text)
+    visible = whole[-ANSWER_WINDOW:]
+    boxes = find_boxes(visible, last=MAX_JOINED_BOXES + 1)
     if boxes:
         after = visible[boxes[-1].end:boxes[-1].end + 2000]
         override = None if require_box else FINAL_SPAN.search(after)
@@ -199,7 +202,7 @@ def extract_answer(text: str, require_box: bool = False) -> str | None:
                 return unicode_to_latex(content)
         answer = last_box_answer(visible, boxes)
         return unicode_to_latex(answer) if answer.strip() else None
-    if require_box or BOX_CMD.search(visible):  # a box that never closed: a truncated answer is no answer
+    if require_box or BOX_CMD.search(whole):  # a box that never closed: a truncated answer is no answer
         return None
     return unboxed_answer(visible)
 

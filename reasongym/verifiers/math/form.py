@@ -119,8 +119,8 @@ def default_form(gold: str) -> str:
         return "expression"
     if literal and any(len(re.sub(r"\D", "", v).lstrip("0")) >= 8 and "." in v for v in values):
         return "expression"  # a long decimal gold approximates an exact value (`4.1231056256` for sqrt(17))
-    if any(item.value.startswith("[") or item.value.endswith("]") for item in items):
-        return "expression"  # an interval: `-2 \le x \le 7` is a fine answer
+    if any(item.value.startswith(("[", "\\begin")) or item.value.endswith("]") for item in items):
+        return "expression"  # an interval (`-2 \le x \le 7` is a fine answer) or a matrix
     return "literal" if literal else "expression"
 
 

@@ -6,12 +6,21 @@ r"""The math answer verifier: is a model's final answer equivalent to the gold a
     normalize_answer(r"\frac{1}{2}") == normalize_answer("0.5")     # True: votes together in maj@k
     MathVerifier().verify(task, completion)                          # Verdict(reward=1.0, correct=True, info)
 
-How: (1) `math_extract` finds the answer (last box outside `<think>`; conventions in
-../shared/cases/README.md); (2) `math_normalize` gives both sides one spelling; (3) a fast path in the
-caller settles identical strings and plain numbers (exact fractions, no sympy); (4) everything else goes
-to a warm worker process (`math_worker`) running `math_compare.judge` (sympy, via latex2sympy2_extended),
-which is killed from outside when it runs past `timeout_s`: a hang is "not equal", never a stuck caller.
-Safe from threads, multiprocessing workers and forked children.
+How: (1) `extract` finds the answer through `reasongym/verifiers/text.py` (the last closed box outside
+think and code; conventions in ../shared/cases/README.md), in linear time; (2) `normalize` gives both
+sides one spelling; (3) `form` checks the answer is in the task's form (`task.meta["form"]`, or a
+default from the gold: a numeric gold needs a number, not `\dbinom{10}{3}`): a wrong form is reward 0
+with status `wrong_form`; (4) a fast path settles identical strings and plain numbers (exact
+fractions, no sympy); (5) everything else goes to a warm worker process (`worker`) that checks the
+structural forms (`shape`) and runs `compare.judge` (sympy via latex2sympy2_extended; `exprs` for
+expressions), killed from outside past its time limit: a hang is "not equal", never a stuck caller.
+
+The whole call is bounded: completions over MAX_COMPLETION_CHARS are not read, answers over
+MAX_ANSWER_CHARS are not compared, and the worker gets what is left of CALL_BUDGET_S after extraction,
+so a completion of up to 1 MB comes back within 2 s once the workers are warm (their first start-up,
+once per process, is not bounded). `check` and `MathVerifier.verify` never raise for any string: a
+failure of the verifier itself is reward 0 with status `harness_error`. Safe from threads,
+multiprocessing workers and forked children.
 
 Benchmark: `python benchmarks/verifier_math.py`. Tests: `python -m pytest -q tests/test_verifier_math.py`.
 """
