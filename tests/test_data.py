@@ -97,7 +97,7 @@ def test_every_builtin_id_works_without_arguments_for_a_clean_user(tmp_path):
 
 
 def test_wheel_carries_the_data(tmp_path):
-    """`pip wheel .` puts the data files, SOURCES.md and LICENSES.md into the wheel."""
+    """`pip wheel .` carries the data files, SOURCES.md and LICENSES.md, and they serve gym.make from the wheel."""
     src = tmp_path / "src"   # a copy, so the build leaves no build/ or egg-info in the checkout
     shutil.copytree(ROOT / "reasongym", src / "reasongym", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
@@ -111,3 +111,20 @@ def test_wheel_carries_the_data(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in (*[data_file(n).name for n in SHIPPED], "SOURCES.md", "LICENSES.md"):
         assert f"reasongym/datasets/{name}" in names, f"{wheel.name} lacks reasongym/datasets/{name}"
+
+    # the wheel alone (no checkout, no ../shared): its data serves gym.make without arguments
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = "\n".join([
+        "import sys, gymnasium as gym, reasongym",
+        "site = sys.argv[1]",
+        "assert reasongym.__file__.startswith(site), reasongym.__file__",
+        "for name in ('GSM8K', 'MATH500', 'HumanEval', 'MBPP'):",
+        "    env = gym.make(f'reasongym/{name}-v0')",
+        "    env.reset(seed=0)",
+        "    assert str(env.unwrapped.task.meta['source']).startswith(site), env.unwrapped.task.meta['source']",
+    ])
+    env = {k: v for k, v in os.environ.items() if k not in ("REASONGYM_DATA", "REASONGYM_SHARED_DATA")}
+    run = subprocess.run([sys.executable, "-c", code, str(site)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**env, "PYTHONPATH": str(site), "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
