@@ -183,10 +183,12 @@ def test_a_returned_object_has_no_truth_value_in_the_tests():
 
 def test_lone_surrogates_and_junk_score_zero_without_raising():
     for text in ("```python\ndef add(a, b):\n    return '\ud800'\n```", "\ud800", "```python\n\udfff\x00\n```",
-                 "```python\n" + "\x00" * 100 + "\n```", "```\n\u202e\ufeff\n```"):
+                 "```python\n" + "\x00" * 100 + "\n```", "```\n\u202e\ufeff\n```",
+                 "```python\ndef add(a, b):\n    raise ValueError(chr(0xd800) + 'x')\n```"):
         for t in (ADD_IO, *FUNCTION_TASKS):
             verdict = VERIFIER.verify(t, text)
             assert verdict.reward == 0 and verdict.status in ("ok", "no_answer"), verdict.info
+            assert verdict.feedback.encode("utf-8")  # it goes back to the policy's tokenizer
 
 
 BROKEN_TASKS = {

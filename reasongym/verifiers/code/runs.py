@@ -61,10 +61,12 @@ def shown(value: Any, limit: int = 300) -> str:
 
 
 def short(value: Any, limit: int = 300) -> str:
-    """A string cut at `limit` characters, or any other value shown."""
+    """A string cut at `limit` characters (lone surrogates escaped: this text may go back to a tokenizer),
+    or any other value shown."""
     if not isinstance(value, str):
         return shown(value, limit)
-    return value if len(value) <= limit else value[:limit] + "..."
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def finish(results: list[dict], total: int, status: str = "", reason: str = "") -> TestReport:
