@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.core import Task, content_hash
-from reasongym.data import data_file
+from reasongym.data import data_dirs, data_file  # noqa: F401 - data_dirs re-exported (tests/test_audit_builtin.py)
 from reasongym.registry import make, resolve
 
 DATA_FILES = {
