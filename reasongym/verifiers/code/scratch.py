@@ -16,6 +16,7 @@ inode cap; on such hosts a cgroup (see `cgroup.py`) is what bounds the kernel me
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import fcntl
 import itertools
@@ -163,6 +164,18 @@ def detach(path: Path) -> None:
         path.rmdir()
     except OSError:
         pass  # a later sweep() retries
+
+
+def release() -> None:
+    """Detach the emptied mounts this process kept (run at exit; a killed process leaves them to sweep())."""
+    with _lock:
+        paths = [path for free in _free.values() for path in free]
+        _free.clear()
+    for path in paths:
+        detach(path)
+
+
+atexit.register(release)
 
 
 def sweep() -> int:
