@@ -145,9 +145,7 @@ class Sandbox:
                 cwd, program, argv = tmpdir, os.path.join(tmpdir, main), [self.python, "-I", "-S", "-c", BOOT_SRC]
             argv += self._boot_args(limits, uid, ready_w, program)
             if self.cgroup is not None and self.kind == "bwrap":
-                held.append(cgroup.RunCgroup(self.cgroup, memory_bytes=(limits.memory_mb + limits.tmp_mb) << 20,
-                                             pids=limits.max_procs + 2))  # + bwrap and its init
-                argv = held[-1].wrap(argv)
+                argv = self._in_cgroup(argv, limits, held)
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd,
                                      env=dict(ENV, HOME=tmpdir or WORK), pass_fds=[ready_w, *file_fds],
                                      **OWN_GROUP)
@@ -163,6 +161,16 @@ class Sandbox:
                 os.close(fd)
         os.set_blocking(ready_r, False)
         return Started(popen, os.pidfd_open(popen.pid), ready_r, tmpdir, held=held)
+
+    def _in_cgroup(self, argv: list[str], limits: Limits, held: list) -> list[str]:
+        """argv started inside a new cgroup for this run (appended to `held`)."""
+        try:
+            held.append(cgroup.RunCgroup(self.cgroup, memory_bytes=(limits.memory_mb + limits.tmp_mb) << 20,
+                                         pids=limits.max_procs + 2))  # + bwrap and its init
+        except OSError as e:
+            raise SandboxError(f"could not make the run's cgroup under {self.cgroup}: {e} (set "
+                               "REASONGYM_CGROUP=off to run without one)") from e
+        return held[-1].wrap(argv)
 
     def _boot_args(self, limits: Limits, uid: int, ready_fd: int, program: str) -> list[str]:
         cpu = limits.cpu_s if limits.cpu_s is not None else int(limits.timeout_s) + 1
@@ -201,7 +209,10 @@ class Sandbox:
         for link, target in DEV_LINKS.items():
             a += ["--symlink", target, link]
         if self.root:  # one tmpfs capped in bytes and inodes (bwrap's --tmpfs has no inode cap)
-            held.append(scratch.Scratch(limits.tmp_mb, limits.tmp_files))
+            try:
+                held.append(scratch.Scratch(limits.tmp_mb, limits.tmp_files))
+            except OSError as e:
+                raise SandboxError(f"could not mount the run's scratch tmpfs under {scratch.base_dir()}: {e}") from e
             a += held[-1].bwrap_args()
         else:
             for mount in (WORK, "/tmp", "/dev/shm"):
