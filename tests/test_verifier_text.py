@@ -17,6 +17,7 @@ from reasongym.verifiers.text import code_fences, last_boxed, last_code_block, o
     (r"\boxed{\frac{1}{2} and \boxed{3}", "3"),
     ("The answer is \\boxed{7}.\n```python\nprint(r'\\boxed{8}')\n```", "7"),  # code is not prose
     ("```\n\\boxed{8}\n", None),                                # an unclosed fence hides the rest
+    ("so \\boxed{7}, not `\\boxed{8}`", "7"),                    # inline code is code too
     (r"<think> \boxed{5}", None),                               # unclosed think hides the rest
     (r"\boxed{5} </think> no box", None),                       # a lone closing tag hides what is before
     (r"\fbox{x^{2}}", "x^{2}"),

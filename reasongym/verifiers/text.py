@@ -6,7 +6,8 @@ Every verifier reads answers through this module, so one set of rules holds ever
   hides everything after it (a completion cut at max tokens while thinking has no answer); a lone
   `</think>` (its opening tag was in the prompt) hides everything before it.
 - `code_fences` / `outside_code`: fenced blocks (a run of 3+ backticks, or `~~~` at a line start, up to
-  the next run at least as long; an unclosed fence runs to the end). Nothing inside a fence is prose.
+  the next run at least as long; an unclosed fence runs to the end) and inline code spans. Nothing in
+  code is prose.
 - `find_boxes` / `last_boxed`: closed `\boxed{...}` / `\fbox{...}` (also `\boxed 5`) outside think and
   code. A box that is never closed (`The answer is \boxed{12`) is no answer.
 - `last_code_block`: the body of the last closed fenced block outside think.
@@ -32,6 +33,7 @@ THINK_TAGS = re.compile(r"</?think>")
 # Tokens of the box scanner: a box command (also double-escaped `\\boxed`) with its opening brace (group 2)
 # or its brace-less argument `\boxed 5` (group 3), an escaped brace or backslash, a brace (group 4).
 BOX_TOKENS = re.compile(r"(\\+(?:boxed|fbox))(?![A-Za-z])(?:[ \t]*(\{)|[ \t]+([^\s${}]{1,200}))?|\\[{}\\]|([{}])")
+INLINE_CODE = re.compile(r"`[^`\n]{1,500}`")
 FENCE = re.compile(r"`{3,}|(?:(?<=\n)|^)[ \t]{0,3}~{3,}")
 
 
@@ -92,13 +94,14 @@ def code_fences(text: str) -> list[Fence]:
 
 
 def outside_code(text: str) -> str:
-    """text with every fenced block blanked out (same length, so positions still line up)."""
+    """text with every fenced block and inline code span (`` `...` `` on one line) blanked out (same
+    length, so positions still line up)."""
     parts, pos = [], 0
     for f in code_fences(text):
         parts += [text[pos:f.start], " " * (f.end - f.start)]
         pos = f.end
     parts.append(text[pos:])
-    return "".join(parts)
+    return INLINE_CODE.sub(lambda m: " " * len(m.group(0)), "".join(parts))
 
 
 def find_boxes(text: str, last: int | None = None) -> list[Box]:

@@ -29,6 +29,7 @@ VULGAR = {"\u00bd": (1, 2), "\u2153": (1, 3), "\u2154": (2, 3), "\u00bc": (1, 4)
           "\u2156": (2, 5), "\u2157": (3, 5), "\u2158": (4, 5), "\u2159": (1, 6), "\u215a": (5, 6), "\u215b": (1, 8),
           "\u215c": (3, 8), "\u215d": (5, 8), "\u215e": (7, 8)}
 TEXT_CMDS = r"\\(?:text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mbox|operatorname|textup|rm|bf)"
+PHANTOM = re.compile(r"\\[hv]?phantom\s*\{[^{}]*\}")
 SPACING = re.compile(r"(?<!\\)\\(?:[!,;:> ]|q?quad|(?:displaystyle|textstyle|limits|hfill|nonumber)(?![a-zA-Z]))|~")
 RELATIONS = [(r"\\leqslant|\\leq|\\le(?![a-zA-Z])|<=|=<|≤", r"\\leq "), (r"\\geqslant|\\geq|\\ge(?![a-zA-Z])|>=|=>", r"\\geq "),
              (r"\\neq|\\ne(?![a-zA-Z])|!=|\\not=", r"\\neq "), (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">")]
@@ -106,7 +107,9 @@ UNITS = (r"cm|mm|km|m|meters?|metres?|centimeters?|kilometers?|inch(?:es)?|in|ft
          r"kg|g|grams?|kilograms?|lbs?|pounds?|oz|ounces?|s|sec|seconds?|min|minutes?|h|hr|hours?|days?|weeks?|"
          r"months?|years?|dollars?|cents?|units?|sq|square|cubic|rad|radians?|mph|kph|L|ml|mL|liters?|litres?|yuan|"
          r"euros?|people|students|persons?|cups?|pieces?|marbles|apples|books|ways|times|points|games|numbers?|"
-         r"degrees?|percent|m/s|km/h")
+         r"degrees?|percent|m/s|km/h|hrs|mins|secs|kilograms?|meters? per second|miles per hour|sq ft|sq m|"
+         r"cm\^2|m\^2|cm\^3|m\^3|inches|gallons?|quarts?|pints?|tons?|calories|dozen|boxes|bags|cookies|cars|dogs|"
+         r"cats|birds|eggs|pages|hours? per week|visitors|tickets|trees|stamps|cards|pencils|pens|balls|bottles")
 UNIT_RUN = rf"(?:{UNITS})(?:\s*/\s*(?:{UNITS})|\s+(?:{UNITS}))*"
 TRAILING_UNIT = re.compile(  # 5 cm^2, 60 km/h, 12 square units, 3 \text{ meters}; \text{} must hold units only
     rf"(?<=[\d}}.)])\s*(?:\\(?:text|textbf|textnormal|textrm|mbox|mathrm)\{{\s*{UNIT_RUN}\s*\}}|"
@@ -142,6 +145,7 @@ def normalize(s: str) -> str:
     s = re.sub(r"(\d),\s*\\!\s*(?=\d{3}(?!\d))", r"\1", s)  # 32,\!349: a thousands separator
     s = re.sub(r"\\\$|\\dollar ?", " ", s)  # currency
     s = re.sub(r"\$+|\\\(|\\\)|\\\[|\\\]", " ", s)
+    s = PHANTOM.sub(" ", s)  # renders as blank space: `\\phantom{5}` is no 5
     s = SPACING.sub(" ", s)
     s = re.sub(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)\s*(\\[{}]|[()\[\]|.])",
                lambda m: "" if m.group(1) == "." else m.group(1), s)
@@ -229,6 +233,9 @@ def parse_number(s: str) -> Number | None:
     if re.search(rf"\d{{{MAX_DIGITS + 1}}}", s):  # Python refuses int() of more than 4300 digits
         return None
     s, percent, degree = split_unit_flags(s)
+    mixed = re.fullmatch(r"(-?)(\d+) (\d+)/(\d+)", s)  # 2 1/4: a mixed number, not 21/4
+    if mixed and int(mixed.group(4)) > int(mixed.group(3)) > 0:
+        s = f"{mixed.group(1)}{mixed.group(2)}\\frac{{{mixed.group(3)}}}{{{mixed.group(4)}}}"
     s = s.replace(" ", "") if re.fullmatch(r"[-+]?\d{1,3}( \d{3})+(\.\d+)?", s) else s
     s = remove_thousands(s).replace(" ", "")
     while s.startswith("(") and s.endswith(")") and "," not in s:
