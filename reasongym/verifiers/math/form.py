@@ -34,7 +34,12 @@ from __future__ import annotations
 import math
 import re
 
-from reasongym.verifiers.math.normalize import parse_number, split_unit_flags, strip_units
+from reasongym.verifiers.math.normalize import (
+    parse_number,
+    split_unit_flags,
+    strip_text_wrappers,
+    strip_units,
+)
 from reasongym.verifiers.math.structure import enclosed, read_item, split_items, split_top
 
 LITERAL_FORMS = ("number", "literal", "fraction", "equation", "roots", "pair")
@@ -53,7 +58,7 @@ def check_form_name(form: str) -> str:
 
 def literal_problem_of(value: str, reduced: bool = True) -> str | None:
     """Why `value` (one normalised item) is not a number literal, or None when it is one."""
-    bare = strip_units(value)
+    bare = strip_units(strip_text_wrappers(value))
     if parse_number(bare) is None:
         return f"not a number: {value[:60]!r} must be worked out to a number"
     body = split_unit_flags(bare)[0].replace(" ", "")
@@ -73,6 +78,8 @@ def components(value: str) -> list[str]:
     matrix = re.fullmatch(r"\\begin\{[pbv]?matrix\}(.*)\\end\{[pbv]?matrix\}", value)
     if matrix:
         return [c.strip() for row in re.split(r"\\\\", matrix.group(1)) for c in row.split("&") if c.strip()]
+    if enclosed(value, r"\{", r"\}"):
+        return [p for p in split_top(value[2:-2], re.compile(",")) if p]
     for left in "([":
         for right in ")]":
             if enclosed(value, left, right):
