@@ -183,6 +183,7 @@ def test_cases_are_counted(tmp_path):
     strict = run_audit("audit-test/Strict-v0", tasks=0, cases=str(path)).cases
     assert (strict.total.tp, strict.total.tn, strict.total.fp, strict.total.fn) == (1, 2, 0, 1)
     assert (strict.groups["b"].fn, strict.groups["a"].agreement) == (1, 1.0)
+    assert strict.by_box["boxed preds"].n == 4 and "unboxed preds" not in strict.by_box
     broken = run_audit("audit-test/Substring-v0", tasks=0, cases=str(path))
     assert (broken.cases.total.fp, broken.cases.groups["b"].fp) == (1, 1) and broken.exit_code == 1
     path.write_text('{"gold": "1", "pred": "1"}\n')

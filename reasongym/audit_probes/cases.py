@@ -7,7 +7,9 @@ counts. This is the format of ../shared/cases/math_adversarial.jsonl and math_eq
 Each case becomes a task whose answer is the gold (prompt: "Put the final answer in \\boxed{}.") and goes
 through the same reward path as the probes (`env.reset(options={"task": ...})` + `env.step(pred)`), timed
 against the same bound. "Paid" (reward > 0 or correct) is the positive class: a false positive is a
-wrong answer that was paid, a false negative a right answer that was not.
+wrong answer that was paid, a false negative a right answer that was not. The counts are also split by
+whether the pred holds a box: a verifier that requires one (every built-in env's prompt asks for it)
+rejects the bare answers that a bare-answer convention labels equal, by design.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def run_cases(path: str | Path, scorer, bound_s: float, kind: str) -> CasesRepor
         task = Task.create(PROMPT.format(id=row.get("id", row["line"])), row["gold"], source=f"{path}:{row['line']}")
         out = scorer.score(task, row["pred"])
         group = str(row.get("group") or row.get("category") or "all")
-        for counts in (report.groups.setdefault(group, CaseCounts()), report.total):
+        boxed = "boxed preds" if "\\boxed" in row["pred"] or "\\fbox" in row["pred"] else "unboxed preds"
+        for counts in (report.groups.setdefault(group, CaseCounts()), report.total,
+                       report.by_box.setdefault(boxed, CaseCounts())):
             _count(counts, row["label"], out, bound_s)
         paid = "error" not in out and (out["reward"] > 0 or out["correct"])
         if "error" in out or paid != row["label"] or out["seconds"] > bound_s:

@@ -95,6 +95,7 @@ class CasesReport:
     path: str
     groups: dict[str, CaseCounts] = field(default_factory=dict)
     total: CaseCounts = field(default_factory=CaseCounts)
+    by_box: dict[str, CaseCounts] = field(default_factory=dict)  # preds with a box / without (bare answers)
     wrong: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -133,5 +134,7 @@ class AuditReport:
             for name, counts in self.cases.groups.items():
                 out["cases"]["groups"][name]["agreement"] = round(counts.agreement, 4)
             out["cases"]["total"]["agreement"] = round(self.cases.total.agreement, 4)
+            for name, counts in self.cases.by_box.items():
+                out["cases"]["by_box"][name]["agreement"] = round(counts.agreement, 4)
         out["failed"], out["exit_code"] = self.failed, self.exit_code
         return out

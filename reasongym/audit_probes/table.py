@@ -65,7 +65,8 @@ def _print_cases(report: AuditReport, console: Console) -> None:
     table = Table(title=f"labelled cases: {cases.path}")
     for h in ("group", "n", "agreement", "false pos", "false neg", "raised", "> bound", "max s"):
         table.add_column(h)
-    for name, c in [*sorted(cases.groups.items()), ("all", cases.total)]:
+    rows = [*sorted(cases.groups.items()), ("all", cases.total)] + [(f"all, {k}", v) for k, v in sorted(cases.by_box.items())]
+    for name, c in rows:
         table.add_row(name, str(c.n), f"{c.agreement:.1%}", str(c.fp), str(c.fn), str(c.errors), str(c.slow),
                       f"{c.max_s:.3f}", style="red" if c.fp or c.errors or c.slow else None)
     console.print(table)
