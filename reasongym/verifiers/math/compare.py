@@ -217,6 +217,10 @@ def judge(pred: str, gold: str) -> Judgement:
         return Judgement(False, pred, str_items(gp), f"cannot parse prediction: {type(e).__name__}")
     pp, gp = merge_set_parts(pp), merge_set_parts(gp)
     ps, gs = str_items(pp), str_items(gp)
+    for one, many in ((pp, gp), (gp, pp)):  # x \in \{1, 2\} against the list 1, 2
+        if len(one) == 1 and isinstance(one[0].value, SetVal) and len(many) > 1:
+            ok = same_set(one[0].value.items, [m.value for m in many])
+            return Judgement(ok, ps, gs, "same set of answers" if ok else "different set of answers")
     if len(pp) == 1 and len(gp) == 1:
         ok = items_equal(pp[0], gp[0])
         return Judgement(ok, ps, gs, "equal" if ok else "different value")
