@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 OPEN_THINK, CLOSE_THINK = "<think>", "</think>"
 THINK_TAGS = re.compile(r"</?think>")
@@ -64,8 +65,7 @@ def strip_think(text: str) -> str:
     return " ".join(out)
 
 
-@dataclass(frozen=True)
-class Fence:
+class Fence(NamedTuple):
     """One fenced block: its span, its body's span, and whether a closing fence was found."""
 
     start: int
@@ -77,19 +77,24 @@ class Fence:
 
 def code_fences(text: str) -> list[Fence]:
     """Every fenced block in order; an unclosed one runs to the end of the text."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    runs = [(m.start(), m.end(), m.group(0).strip()) for m in FENCE.finditer(text)]
     blocks: list[Fence] = []
-    pos = 0
-    while (m := FENCE.search(text, pos)) is not None:
-        marker = m.group(0).strip()
-        line_end = text.find("\n", m.end())
+    i = 0
+    while i < len(runs):
+        start, end, marker = runs[i]
+        line_end = text.find("\n", end)
         body_start = len(text) if line_end == -1 else line_end + 1
-        close = re.compile(re.escape(marker[0]) + "{" + str(len(marker)) + ",}")
-        c = close.search(text, body_start)
-        if c is None:
-            blocks.append(Fence(m.start(), len(text), body_start, len(text), False))
+        j = i + 1
+        while j < len(runs) and not (runs[j][0] >= body_start and runs[j][2][0] == marker[0]
+                                     and len(runs[j][2]) >= len(marker)):
+            j += 1
+        if j == len(runs):
+            blocks.append(Fence(start, len(text), body_start, len(text), False))
             return blocks
-        blocks.append(Fence(m.start(), c.end(), body_start, c.start(), True))
-        pos = c.end()
+        blocks.append(Fence(start, runs[j][1], body_start, runs[j][0], True))
+        i = j + 1
     return blocks
 
 
