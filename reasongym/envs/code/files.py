@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,9 +89,11 @@ def check_tests(where: str, answer: dict) -> None:
 def mbpp_entry(code: str, tests: list[str]) -> str | None:
     """The function every test calls that the reference code defines at top level, or None."""
     try:
-        defined = {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        calls = [{n.func.id for n in ast.walk(ast.parse(t)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-                 for t in tests]
+        with warnings.catch_warnings():  # MBPP's '\d' in plain strings
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            defined = {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            calls = [{n.func.id for n in ast.walk(ast.parse(t))
+                      if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} for t in tests]
     except SyntaxError:
         return None
     common = sorted(defined.intersection(*calls))
