@@ -35,7 +35,9 @@ STARTUP_TIMEOUT_S = 60.0
 WARM_UP = [("x+1", "1+x"), (r"\frac{1}{2}", "0.5"), ("(1,2)", "[1,2)"), (r"x \geq 1", "y=2x"),
            (r"F_n=\sum_{k=0}^{n-1}F_kF_{n-k-1}", r"\int_0^1 x^2 dx"), (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\sqrt[3]{x}^2"),
            (r"-2\le x\le 7", r"x\in[-2,7]"), (r"y_1=-2(x-1)^2+5", r"2x+4y-3=0"), (r"\sin^2(y)+\tan y", r"e^{i\pi}\cdot\log_2 8"),
-           (r"x^{x^{x^{x}}}", r"10^{10^{10}}"), (r"\{1,2\}\cup(3,\infty)", r"f(x)=|x|")]
+           (r"x^{x^{x^{x}}}", r"10^{10^{10}}"), (r"\{1,2\}\cup(3,\infty)", r"f(x)=|x|"), (r"\sec^2(y)", r"\tan^2(y)+1"),
+           (r"\frac{1}{3x^{2/3}}", r"\frac{\sqrt{x}}{x}"), (r"\ln(ab)", r"\ln a+\ln b"), (r"|x|", "x"),
+           (r"\begin{pmatrix}\frac{1}{3}&0\\-\sin(x)&0\end{pmatrix}", r"\begin{pmatrix}0.5&1\\2&3\end{pmatrix}")]
 MEMORY_LIMIT_BYTES = 4 << 30
 
 
