@@ -1,11 +1,12 @@
 r"""Which part of a model's completion is its final answer.
 
 Conventions (../shared/cases/README.md): the answer is the last closed `\boxed{}` (or `\fbox{}`,
-`\boxed 5`) outside any `<think>...</think>` block and outside code fences (found by `verifiers/text.py`,
-the one place for that). A box that never closes is no answer, and neither is anything else then. Boxes joined only by connectors (`\boxed{1} and \boxed{2}`,
-`\boxed{1},\boxed{2}`) form one list answer; boxes separated by prose are successive attempts and only the
-last counts. A `final answer is $X$` statement after the last box overrides it. Where the prompt asks for a box
-(`require_box=True`, every environment) that is all. Otherwise, without a box:
+`\boxed 5`) outside any `<think>...</think>` block and outside code (found by `verifiers/text.py`, the
+one place for that). A box that never closes is no answer, and neither is anything else then. Boxes
+joined only by connectors (`\boxed{1} and \boxed{2}`, `\boxed{1},\boxed{2}`) form one list answer;
+boxes separated by prose are successive attempts and only the last counts. A `final answer is $X$`
+statement after the last box overrides it. Where the prompt asks for a box (`require_box=True`, every
+environment) that is all. Otherwise, without a box:
 
 1. the whole completion, when it is a bare answer (`$\frac12$`, `28 percent`, `x = 3`);
 2. the text after the last "final answer": its first math span, or its first number if it has no math;

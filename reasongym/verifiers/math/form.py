@@ -38,9 +38,9 @@ from reasongym.verifiers.math.normalize import (
     parse_number,
     split_unit_flags,
     strip_text_wrappers,
-    strip_units,
 )
 from reasongym.verifiers.math.structure import enclosed, read_item, split_items, split_top
+from reasongym.verifiers.math.units import strip_units
 
 LITERAL_FORMS = ("number", "literal", "fraction", "equation", "roots", "pair")
 STRUCTURAL_FORMS = ("expanded", "simplified", "factored", "expression")

@@ -24,10 +24,10 @@ from reasongym.verifiers.math.normalize import (
     parse_number,
     split_unit_flags,
     strip_text_wrappers,
-    strip_units,
 )
 from reasongym.verifiers.math.safety import check_size, show
 from reasongym.verifiers.math.structure import LIST_SEP, depths, enclosed, split_top
+from reasongym.verifiers.math.units import strip_units
 
 NORMALIZATION = NormalizationConfig(basic_latex=True, units=False, malformed_operators=False, nits=False,
                                     boxed="none", equations=False)
