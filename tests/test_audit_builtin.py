@@ -7,7 +7,7 @@ the infinite-loop probes cost seconds, not minutes. Envs whose data file (../sha
 $REASONGYM_DATA) or optional package is absent skip with the reason; Preference-v0 is skipped by the
 audit itself (a learned reward model needs its model).
 
-    python -m pytest -q tests/test_audit_builtin.py            # a few minutes on a busy 2-core machine
+    python -m pytest -q tests/test_audit_builtin.py            # ~3.5 min on a busy 2-core machine
     python -m pytest -q tests/test_audit_builtin.py -k Math-v0
 """
 
@@ -47,9 +47,10 @@ def failures(report) -> str:
     for p in report.probes:
         if p.failed:
             lines.append(f"{p.name}: paid on {p.paid_tasks}/{p.tasks} tasks, {p.errors} raised, "
-                         f"{p.over_bound} past {report.bound_s:g} s (max {p.max_s:.2f} s)")
-            lines += [f"    {e['problem']}: {e['question'][:80]!r} <- {e['completion'][:120]!r} "
-                      f"{e.get('error') or ''}" for e in p.examples[:2]]
+                         f"{p.over_bound} past {report.bound_s:g} s (max {p.max_s:.2f} s wall, "
+                         f"{p.max_cpu_s:.2f} s CPU in the caller's thread)")
+            lines += [f"    {e['problem']} ({e['seconds']} s, cpu {e.get('cpu_s')} s): {e['question'][:80]!r} <- "
+                      f"{e['completion'][:120]!r} {e.get('error') or ''}" for e in p.examples[:2]]
     return "\n".join(lines)
 
 
