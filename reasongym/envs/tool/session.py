@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from reasongym.verifiers.code.sandbox import Sandbox, default_sandbox, run_program
+from reasongym.verifiers.code.sandbox import Sandbox, SandboxError, default_sandbox, run_program
 
 # Runs inside the sandbox as main.py; the cells arrive as JSON on stdin.
 RUNNER = r'''
@@ -79,7 +79,8 @@ NO_OUTPUT = "(no output)"
 
 @dataclass
 class ToolResult:
-    """One tool call: the sandbox status (ok, error, timeout, memory, killed), what the policy is shown."""
+    """One tool call: the sandbox status (ok, error, timeout, memory, killed; harness_error when the run
+    itself failed), what the policy is shown, and the sandbox's reason in words."""
 
     status: str
     output: str
@@ -118,8 +119,15 @@ class PythonSession:
             return ToolResult("error", f"The cell has {len(code)} characters; the limit is {self.max_cell_chars}. "
                               "Write a shorter program.", 0.0, "cell too long")
         self.cells.append(code)
-        r = run_program(RUNNER, stdin=json.dumps(self.cells), timeout_s=self.timeout_s, memory_mb=self.memory_mb,
-                        sandbox=self.sandbox)
+        try:
+            r = run_program(RUNNER, stdin=json.dumps(self.cells), timeout_s=self.timeout_s,
+                            memory_mb=self.memory_mb, sandbox=self.sandbox)
+        except SandboxError:
+            raise  # no isolation at all: a set-up problem to fix, never a verdict on the policy's code
+        except Exception as e:  # noqa: BLE001 - e.g. out of file descriptors: a failed call, not a crash
+            self.cells.pop()
+            return ToolResult("harness_error", "The tool failed to run this call (an internal error); try again.",
+                              0.0, f"{type(e).__name__}: {e}")
         if r.status != "ok":
             self.cells.pop()  # a failed cell is not replayed: a loop or a fork would strike again every call
         text = (r.stdout + r.stderr).strip("\n")
