@@ -3,9 +3,10 @@ r"""The exact verifier of the jagged tasks: one closed box, no hedge, the gold a
 These tasks have one exact answer each (a count, a date, a spelling), so the check is strict and owns its
 rules instead of borrowing the math verifier's equivalence (which another part of reasongym tunes):
 
-- the answer is the one `\boxed{...}` (or `\fbox{...}`) outside `<think>...</think>`; text after an
-  unclosed `<think>` is not read. No box, an unclosed box, or two or more boxes (even equal ones) never
-  pay: statuses `no_answer`, `no_answer`, `wrong_form`;
+- the answer is the one `\boxed{...}` (or `\fbox{...}`) outside `<think>...</think>` and outside code
+  fences (reasongym.verifiers.text.answer_text: text after an unclosed `<think>` is not read). No box,
+  an unclosed box, or two or more boxes (even equal ones) never pay: statuses `no_answer`, `no_answer`,
+  `wrong_form`;
 - a hedge inside the box (`3 or 4`, `about 9`, `\approx`, `±`, a question mark) never pays (`wrong_form`);
 - light normalisation by the task's `meta["answer_type"]`: `$`, `\text{}`, quotes and a final period go;
   int: digits with an optional sign and thousands commas (`1,234`); decimal: equal as decimals (`9.90`
@@ -28,9 +29,9 @@ from decimal import Decimal, InvalidOperation
 
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.envs.jagged.common import INSTRUCTION
+from reasongym.verifiers.text import answer_text
 
 BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 HEDGE = re.compile(r"\b(?:or|maybe|perhaps|about|approximately|approx|around|roughly|either|probably)\b|"
                    r"\\approx|\\sim|\\pm|≈|±|~|\?", re.I)
 WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textrm)\s*\{([^{}]*)\}")
@@ -38,20 +39,6 @@ INT = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)")
 NUMBER = re.compile(r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+)\s*([A-Za-z]*)")
 DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 MAX_ANSWER = 2000
-
-
-def visible_text(text: str) -> str:
-    """The completion without its reasoning: closed think blocks removed, nothing after an unclosed one."""
-    if THINK_CLOSE in text and THINK_OPEN not in text.split(THINK_CLOSE)[0]:
-        text = text.rsplit(THINK_CLOSE, 1)[1]  # the opening tag was in the prompt
-    out, rest = [], text
-    while THINK_OPEN in rest:
-        head, rest = rest.split(THINK_OPEN, 1)
-        out.append(head)
-        if THINK_CLOSE not in rest:
-            return "".join(out)
-        rest = rest.split(THINK_CLOSE, 1)[1]
-    return "".join(out) + rest
 
 
 def boxes(text: str) -> tuple[list[str], bool]:
@@ -132,7 +119,7 @@ class JaggedVerifier(Verifier):
 
     def _verify(self, task: Task, completion: str) -> Verdict:
         kind = task.meta.get("answer_type", "word")
-        found, unclosed = boxes(visible_text(completion))
+        found, unclosed = boxes(answer_text(completion))
         if unclosed or not found:
             why = "an unclosed \\boxed{" if unclosed else "no \\boxed{} answer"
             return self._no(task, None, "no_answer", why, f"I could not find a final answer. {INSTRUCTION}")
