@@ -9,7 +9,9 @@ reward is > 0 or its verdict says correct.
 Another reward path (a TRL / verl / OpenRLHF adapter) plugs in as `reward_fn(task, completion) -> float`:
 the tasks still come from the env, the score from the function (paid when > 0). `via="trl"` (verl,
 openrlhf, prime_verifiers, common) builds that function from `reasongym.integrations.<via>.score`.
-Before anything is timed, one warm-up call starts the reward path's worker pools and sandboxes.
+Before anything is timed, four warm-up calls per task (a number, an expression, a tuple, an empty program)
+start the reward path's worker pools (a sympy worker starts in ~2-3 s) and sandboxes, as a trainer's
+first steps would: the bound is about what a completion does, not a process's cold start.
 
     from reasongym.audit import run_audit
     report = run_audit("math", tasks=5)
@@ -37,6 +39,8 @@ from reasongym.registry import resolve
 PROBES: list[Probe] = GENERIC + ANSWER + CODE
 ANSWER_BOUND_S = 2.0
 DRAIN_S = 60.0  # after a hung call, how long to wait for it before abandoning its thread
+WARM_UP = ("The answer is \\boxed{0}.", "The answer is \\boxed{x + 1}.", "The answer is \\boxed{(1, 2)}.",
+           "```python\npass\n```")  # a number, an expression, a tuple, a program: each path's pool starts
 RewardFn = Callable[[Task, str], float]
 
 
@@ -224,7 +228,9 @@ def _setup(env, env_kwargs, tasks, seed, task_ids, reward_fn, bound_s) -> tuple[
     kind = detect_kind(first, drawn[0])
     bound = float(bound_s or default_bound(first, kind))
     scorer = Scorer(make_env, reward_fn, max(10.0, 3 * bound + 4), env=first)
-    scorer.score(drawn[0], "The answer is \\boxed{0}.")  # warm-up (worker pools, sandboxes): not counted
+    for task in drawn[: max(1, tasks)]:  # warm-up, not counted (see the module docstring)
+        for text in WARM_UP:
+            scorer.score(task, text)
     return scorer, drawn, kind, bound
 
 __all__ = ["PROBES", "Probe", "Variant", "run_audit", "detect_kind", "sample_tasks", "AuditReport"]
