@@ -89,12 +89,31 @@ def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict):
     policy = HFPolicy.load(cfg.model, device=session.acc.device, precision=cfg.precision, lora_r=a.lora_r,
                            lora_alpha=a.lora_alpha or 2 * a.lora_r, lora_dropout=a.lora_dropout, sampler=a.sampler)
     pool = EnvPool(env_id, env_kwargs, size=a.prompts_per_step // world * a.group_size)
+    check_multiturn_template(policy, pool.envs[0].unwrapped, cfg.model)
     eval_pool, eval_tasks = heldout_tasks(cfg, env_id, env_kwargs)
     session.say(f"reasongym.train: {env_id} {env_kwargs} | policy {policy.name} ({policy.precision}, "
                 f"{f'LoRA r={a.lora_r}' if a.lora_r else 'full fine-tuning'}) | {world} process(es) | {session.folder}")
     heldout = Heldout(cfg, policy, eval_pool, eval_tasks, session, a.max_new_tokens)
     return Recipe(cfg, session, policy, env_id, pool, heldout, {"run": str(session.folder), "env": env_id,
                                                                  "env_kwargs": env_kwargs, "model": policy.name})
+
+
+def check_multiturn_template(policy, env, model: str | None) -> None:
+    """Multi-turn rows are the chat template re-rendered after every turn, so they are the sampled tokens
+    only when each transcript renders as a prefix of the next (lm/template_check.py). Refuse otherwise."""
+    if getattr(env, "max_turns", 1) <= 1:
+        return
+    from reasongym.lm.template_check import check_template
+
+    report = check_template(policy.tokenizer, env_roles=getattr(env, "env_roles", ("user",)), think=True,
+                            name=str(model or policy.name))
+    if not report.ok:
+        first = next(p for p in report.problems if p.kind != "tokens")
+        raise ConfigError(f"model: the chat template of {policy.name} does not render each multi-turn transcript "
+                          f"as a prefix of the next ({first.scenario}, turn {first.turn}: {first.detail}); GRPO "
+                          "would score tokens the policy never sampled. Use a prefix-preserving template "
+                          "(`python -m reasongym.check_template MODEL` shows the problems; for a tool env try "
+                          "env.tool_role=user)")
 
 
 def finish(r) -> Path:

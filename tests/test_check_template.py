@@ -99,3 +99,23 @@ def test_a_generation_prompt_that_differs_from_the_rendered_turn_is_caught():
     report = check_template(tok, think=False, system=False)
     assert {p.scenario for p in report.problems if p.kind == "prefix"} == {"user", "tool"}
     assert "<|im_start|>assistant```python" in str(report)
+
+
+def test_the_trainer_refuses_a_multiturn_env_with_a_non_prefix_template_and_accepts_chatml():
+    import gymnasium as gym
+
+    from reasongym.cli import ConfigError
+    from reasongym.train import check_multiturn_template
+
+    class Policy:
+        name = "tiny"
+
+        def __init__(self, template):
+            self.tokenizer = tokenizer(template)
+
+    multi = gym.make("reasongym/CodeMultiTurn-v0").unwrapped
+    single = gym.make("reasongym/Math-v0").unwrapped
+    check_multiturn_template(Policy(CHAT_TEMPLATE), multi, "tiny")  # prefix-preserving: accepted
+    check_multiturn_template(Policy(QWEN3_LIKE), single, "tiny")    # one turn: nothing to check
+    with pytest.raises(ConfigError, match="prefix of the next"):
+        check_multiturn_template(Policy(QWEN3_LIKE), multi, "tiny")

@@ -19,6 +19,7 @@ Tests: tests/test_policy.py (bf16 LoRA, gradient checkpointing), tests/test_trai
 from __future__ import annotations
 
 import copy
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -138,8 +139,10 @@ class Learner:
         keep = [i for i, r in enumerate(rows) if trains(r.advantage, self.loss_cfg)]
         n_chunks = int(self._global(-(-len(keep) // self.micro), "max"))
         if n_chunks == 0:
-            self.scheduler.step()
-            return {"clip_frac": 0.0, "kl": 0.0, "ratio": 1.0, "entropy": 0.0, "grad_norm": 0.0,
+            with warnings.catch_warnings():  # the schedule advances although no optimizer step ran
+                warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+                self.scheduler.step()
+            return {"loss": 0.0, "clip_frac": 0.0, "kl": 0.0, "ratio": 1.0, "entropy": 0.0, "grad_norm": 0.0,
                     "lr": self.scheduler.get_last_lr()[0], "tokens": n_tokens, "trained_tokens": 0.0}
         chunks = self._chunks([rows[i] for i in keep], at_least=n_chunks)
         adv = [torch.tensor([r.advantage for r in c], dtype=torch.float32, device=self.acc.device)
@@ -154,6 +157,7 @@ class Learner:
                                           ref_logp=ref[k] if ref is not None else None,
                                           n_tokens=n_tokens, n_seqs=n_seqs)
                 stats["entropy"] = float((ent * mask).sum())
+                stats["loss"] = float(loss.detach())  # already divided by the step's token/sequence count
                 return loss, stats
 
             stats = self._accumulate(chunks, loss_fn)
@@ -161,7 +165,8 @@ class Learner:
         self.scheduler.step()
         trained = self._global(stats["tokens"])
         totals = {key: self._global(stats[key]) / max(trained, 1) for key in ("clip_frac", "kl", "ratio", "entropy")}
-        return {**totals, **finish, "tokens": n_tokens, "trained_tokens": trained}
+        loss = self._global(stats["loss"])  # the step's loss (last of the mu passes), summed over processes
+        return {"loss": loss, **totals, **finish, "tokens": n_tokens, "trained_tokens": trained}
 
     def _accumulate(self, chunks: list[list[Row]], loss_fn) -> dict[str, float]:
         """Forward/backward every micro-batch; gradients synchronise on the last one only."""
