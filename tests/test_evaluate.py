@@ -190,11 +190,14 @@ def test_clean_training_record_passes_and_extra_records_apply_to_any_policy(tmp_
     assert res["contamination"]["oracle"]["math-heldout"]["checked"] is False
 
 
-def test_file_benchmarks_come_from_the_bundled_data(tmp_path, shared_data):
+def test_file_benchmarks_come_from_the_bundled_data(tmp_path):
     res = evaluate(tmp_path, "policy=oracle", "env=[gsm8k,math500]", "limit=12", "samples=0")
     gsm, m500 = res["envs"]["gsm8k"], res["envs"]["math500"]
     assert gsm["n_tasks"] == m500["n_tasks"] == 12
-    assert list(gsm["files"]) == [str(shared_data / "gsm8k_test.jsonl")]
+    from reasongym.data import data_file
+
+    assert list(gsm["files"]) == [str(data_file("gsm8k_test.jsonl"))]
+    assert "reasongym/datasets" in list(gsm["files"])[0]  # the copy that ships with the package
     assert res["results"]["oracle"]["gsm8k"]["metrics"]["greedy"]["mean"] == 1.0  # worked solutions verify
     assert "difficulty" in res["results"]["oracle"]["math500"]["breakdown"]
 

@@ -17,7 +17,7 @@ register(
 register(
     "reasongym/GSM8K-v0",
     entry_point="reasongym.envs.math:GSM8KEnv",
-    description="GSM8K grade-school word problems from a JSONL file (path=) or hf='openai/gsm8k'",
+    description="GSM8K grade-school word problems: the test set shipped with the package, a file (path=) or hf='openai/gsm8k'",
     splits=("train", "test"),
     verifier="math (\\boxed + sympy)",
     alias="gsm8k",
@@ -26,7 +26,7 @@ register(
 register(
     "reasongym/MATH500-v0",
     entry_point="reasongym.envs.math:MATH500Env",
-    description="MATH / MATH-500 competition problems from a file (path=) or hf=; levels=[1, 2] filters",
+    description="MATH-500 competition problems shipped with the package, a file (path=) or hf=; levels=[1, 2] filters",
     splits=("test",),
     verifier="math (\\boxed + sympy)",
     alias="math500",
@@ -62,7 +62,7 @@ register(
 register(
     "reasongym/HumanEval-v0",
     entry_point="reasongym.envs.code:HumanEvalEnv",
-    description="the 164 HumanEval problems (../shared/data/HumanEval.jsonl.gz or path=), evaluation only",
+    description="the 164 HumanEval problems (shipped with the package, or path=), evaluation only",
     splits=("heldout",),
     verifier="code (check(candidate) in a harness sandbox)",
     alias="humaneval",
@@ -71,7 +71,7 @@ register(
 register(
     "reasongym/MBPP-v0",
     entry_point="reasongym.envs.code:MBPPEnv",
-    description="MBPP problems (../shared/data/mbpp.jsonl or path=); split train/validation/heldout/all",
+    description="MBPP problems (shipped with the package, or path=); split train/validation/heldout/all",
     splits=("train", "validation", "heldout"),
     verifier="code (asserts in a harness sandbox)",
     alias={"mbpp": {}, "mbpp-heldout": {"split": "heldout"}},
