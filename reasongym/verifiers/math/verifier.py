@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from reasongym.core import Task, Verdict, Verifier
 from reasongym.verifiers.math.extract import extract_answer, extract_gold
-from reasongym.verifiers.math.form import check_form_name, default_form, form_problem
+from reasongym.verifiers.math.form import check_form_name, components, default_form, form_problem
 from reasongym.verifiers.math.normalize import normalize, numbers_equal, parse_number
 from reasongym.verifiers.math.structure import max_depth, name_key, read_item, split_items
 from reasongym.verifiers.math.worker import default_pool
@@ -70,6 +70,10 @@ def fast_path(pred: str, gold: str) -> Check | None:
         return None
     p_nums = [parse_number(r.value) for r in p_read]
     g_nums = [parse_number(r.value) for r in g_read]
+    if len(g_nums) == 1 and g_nums[0] is not None and len(p_read) == 1 and p_nums[0] is None:
+        parts = components(p_read[0].value)
+        if len(parts) > 1 and all(parse_number(x) is not None for x in parts):
+            return Check(False, None, p_read[0].value[:200], str(g_nums[0]), "a tuple of numbers is not a number")
     if any(n is None or n.degree for n in p_nums + g_nums):
         return None
     shown_p, shown_g = ", ".join(map(str, p_nums)), ", ".join(map(str, g_nums))
