@@ -35,7 +35,14 @@ from reasongym.evaluation import contamination as contam
 from reasongym.evaluation.policies import PolicySpec, load_policy, parse_policy
 from reasongym.evaluation.report import announce_contamination, check_settings, print_summary, write_report
 from reasongym.evaluation.samples import SampleStore, sample_row
-from reasongym.evaluation.scoring import TaskScores, breakdown, comparisons, summary, task_scores
+from reasongym.evaluation.scoring import (
+    TaskScores,
+    breakdown,
+    comparisons,
+    summary,
+    task_scores,
+    tool_success,
+)
 from reasongym.evaluation.suites import HELDOUT_SEED, Suite, load_suite
 from reasongym.runs.progress import Progress
 
@@ -270,6 +277,7 @@ def score(cfg: EvalConfig, specs: list[PolicySpec], suites: list[Suite], store: 
                 "n_tasks": len(sc.task_ids), "unfinished_tasks": sc.unfinished, "samples": cfg.samples,
                 "metrics": {m: e.as_dict() for m, e in summary(sc, seed=cfg.seed).items()},
                 "breakdown": breakdown(sc, suite.tasks, seed=cfg.seed),
+                "tools": tool_success(store.by_task(spec.label, suite.name)),
                 "seconds_this_session": seconds.get(spec.label, {}).get(suite.name, 0.0)}
         compared += [{"env": suite.name, **c.as_dict()} for c in comparisons(scores, seed=cfg.seed)]
     return results, compared

@@ -240,3 +240,18 @@ def test_samples_store_ignores_nothing_silently(tmp_path):
     path.write_text('{"policy": "a"\n{"policy": "b"}\n')
     with pytest.raises(ValueError, match="samples.jsonl:1: not valid JSON"):
         SampleStore(path)
+
+
+def test_tool_envs_report_calls_errors_and_success_with_and_without_the_tool(tmp_path):
+    """Per-task tool metrics and the success split, from rows as a tool env's verdicts write them."""
+    from reasongym.evaluation.scoring import tool_success, tool_values
+
+    res = evaluate(tmp_path, "policy=oracle", "env=jagged-heldout", "limit=4", "samples=0")
+    r = res["results"]["oracle"]["jagged-heldout"]
+    assert r["tools"] is None and "tool_calls" not in r["metrics"]  # no tool: no tool numbers
+    rows = [{"correct": True, "verdict": {"tool_calls": 2, "tool_errors": 1, "tool_used": True}},
+            {"correct": False, "verdict": {"tool_calls": 0, "tool_errors": 0, "tool_used": False}}]
+    assert tool_values(rows) == {"tool_calls": 1.0, "tool_error": 0.5, "tool_used": 0.5}
+    assert tool_values([{"verdict": {}}]) == {}  # not a tool env: no tool metrics
+    assert tool_success({"t": {"sample": rows}}) == {"with_tool": {"episodes": 1, "success": 1.0},
+                                                     "without_tool": {"episodes": 1, "success": 0.0}}

@@ -15,6 +15,9 @@ What each metric is (per task, then averaged over tasks):
   format_failure  share of completions with no extractable answer (only for verifiers that extract one)
   completion_tokens / completion_chars   mean length of what the policy wrote
   truncated       share of completions cut by max_new_tokens
+  tool_calls / tool_error / tool_used    tool envs only: calls per episode, share of episodes with a
+                  failed call, share that called the tool; results.json's `tools` splits success by
+                  whether the episode used the tool
 """
 
 from __future__ import annotations
@@ -76,11 +79,38 @@ def task_scores(by_task: Mapping[str, Mapping[str, list[dict[str, Any]]]], tasks
             v["completion_tokens"] = float(np.mean([r["completion_tokens"] for r in rows]))
         v["completion_chars"] = float(np.mean([r["completion_chars"] for r in rows]))
         v["truncated"] = float(np.mean([r["finish_reason"] == "length" for r in rows]))
+        v.update(tool_values(rows))
         per_task.append(v)
         ids.append(task.id)
     metrics = [m for m in dict.fromkeys(k for v in per_task for k in v) if all(m in v for v in per_task)]
     values = {m: np.array([v[m] for v in per_task]) for m in metrics}
     return TaskScores(ids, values, samples, unfinished)
+
+
+def tool_values(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Tool envs (their verdicts count `tool_calls`): calls per episode, share of episodes with a failed
+    call, share that used the tool at all. Nothing for other envs."""
+    verdicts = [r.get("verdict") or {} for r in rows]
+    if not verdicts or not all("tool_calls" in v for v in verdicts):
+        return {}
+    return {"tool_calls": float(np.mean([v["tool_calls"] for v in verdicts])),
+            "tool_error": float(np.mean([bool(v.get("tool_errors")) for v in verdicts])),
+            "tool_used": float(np.mean([bool(v.get("tool_used")) for v in verdicts]))}
+
+
+def tool_success(by_task: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> dict[str, dict] | None:
+    """Success of the episodes that used the tool and of those that did not (every mode pooled), so a
+    tool env's gain can be read apart from the tasks where the policy answered directly."""
+    rows = [r for modes in by_task.values() for rs in modes.values() for r in rs
+            if "tool_calls" in (r.get("verdict") or {})]
+    if not rows:
+        return None
+    out = {}
+    for name, used in (("with_tool", True), ("without_tool", False)):
+        part = [r for r in rows if bool(r["verdict"].get("tool_used")) is used]
+        out[name] = {"episodes": len(part),
+                     "success": float(np.mean([bool(r["correct"]) for r in part])) if part else None}
+    return out
 
 
 def summary(scores: TaskScores, *, seed: int = 0, subset: np.ndarray | None = None,
