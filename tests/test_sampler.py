@@ -70,3 +70,77 @@ def test_a_bad_sampler_spec_says_what_to_do(tiny_model_dir, spec, match):
     pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler=spec)
     with pytest.raises((ValueError, TypeError), match=match):
         pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=2))
+
+
+# -- the static-cache sampler (agent.sampler=static): same tokens, same logits, faster ------------------
+class Tracing:
+    """Records the logits every sampling step sees (rows in prompt order), for either sampler class."""
+
+    @staticmethod
+    def wrap(cls):
+        class Traced(cls):
+            def __init__(self, *a, **k):
+                super().__init__(*a, **k)
+                self.seen = []
+
+            def _choose(self, logits, temperature, top_p):
+                self.seen.append(logits.clone())
+                return cls._choose(logits, temperature, top_p)
+        return Traced
+
+
+def _pair(pol, eos_ids, cls_a=KVCacheSampler, cls_b=None):
+    from reasongym.agents.policies.static_sampler import StaticCacheSampler
+
+    kw = {"eos_ids": eos_ids, "pad_id": pol.tokenizer.pad_token_id, "dtype": torch.float32}
+    return cls_a(pol.model, **kw), (cls_b or StaticCacheSampler)(pol.model, **kw)
+
+
+def _prompts(pol, groups=3, g=4):
+    msgs = [[{"role": "user", "content": "What is " + "1+" * (3 * i) + "2?"}] for i in range(groups)]
+    return [pol.encode_chat(m) for m in msgs for _ in range(g)]  # G copies, prompts of different lengths
+
+
+@pytest.mark.parametrize("lora", [0, 4])
+def test_static_sampler_draws_the_same_tokens_as_the_kv_cache_loop(tiny_model_dir, lora):
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=lora)
+    prompts = _prompts(pol)
+    eos = sorted(set(pol.eos_ids) | {pol.tokenizer.convert_tokens_to_ids(c) for c in "aeiou 1"})  # rows end early
+    old, new = _pair(pol, eos)
+    for temperature, top_p in [(0.0, 1.0), (1.0, 1.0), (0.8, 0.9)]:
+        runs = []
+        for sampler in (old, new):
+            torch.manual_seed(3)
+            runs.append(sampler.sample(prompts, temperature=temperature, top_p=top_p, max_new_tokens=24))
+        assert runs[0] == runs[1], (temperature, top_p)
+        lengths = {len(r) for r in runs[1]}
+        assert temperature == 0 or (len(lengths) > 2 and max(lengths) == 24)  # rows left at different steps
+
+
+def test_static_sampler_sees_the_same_logits_at_every_step(tiny_model_dir):
+    from reasongym.agents.policies.static_sampler import StaticCacheSampler
+
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32")
+    eos = sorted(set(pol.eos_ids) | {pol.tokenizer.convert_tokens_to_ids(c) for c in "ae "})
+    old, new = _pair(pol, eos, Tracing.wrap(KVCacheSampler), Tracing.wrap(StaticCacheSampler))
+    for sampler in (old, new):
+        torch.manual_seed(0)
+        sampler.sample(_prompts(pol), temperature=1.0, top_p=1.0, max_new_tokens=20)
+    assert len(old.seen) == len(new.seen) > 5
+    for a, b in zip(old.seen, new.seen):
+        assert a.shape == b.shape
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+
+
+def test_static_sampler_is_a_config_value_and_falls_back_on_other_architectures(tiny_model_dir):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from reasongym.agents.policies.static_sampler import StaticCacheSampler
+
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler="static")
+    assert isinstance(pol.sampler(), StaticCacheSampler)
+    gpt2 = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=pol.tokenizer.vocab_size + 8))
+    old, new = (cls(gpt2, eos_ids=[1], pad_id=0, dtype=torch.float32) for cls in (KVCacheSampler, StaticCacheSampler))
+    prompts = _prompts(pol, groups=2, g=2)
+    assert new.sample(prompts, temperature=0, top_p=1, max_new_tokens=6) == \
+        old.sample(prompts, temperature=0, top_p=1, max_new_tokens=6)

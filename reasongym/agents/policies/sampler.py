@@ -66,7 +66,8 @@ class Sampler(Protocol):
         ...
 
 
-SAMPLERS = {"kv_cache": "reasongym.agents.policies.sampler:KVCacheSampler"}
+SAMPLERS = {"kv_cache": "reasongym.agents.policies.sampler:KVCacheSampler",
+            "static": "reasongym.agents.policies.static_sampler:StaticCacheSampler"}
 
 
 def make_sampler(spec, model: nn.Module, *, eos_ids: list[int], pad_id: int, dtype: torch.dtype) -> Sampler:
