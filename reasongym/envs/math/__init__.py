@@ -122,6 +122,21 @@ class MathEnv(_MathTextEnv):
         super().__init__(tasks, max_turns=max_turns, rewards=rewards, turn_penalty=turn_penalty,
                          render_mode=render_mode, verifier=verifier)
 
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """options={"difficulty": d, "kind": k} (either or both) draws this episode's task at that difficulty
+        and of that kind, from this env's split (how a pass-rate curriculum asks for tasks)."""
+        options = dict(options or {})
+        want = {k: options.pop(k) for k in ("difficulty", "kind") if k in options}
+        if not want or options.get("task") is not None:
+            return super().reset(seed=seed, options=options)
+        kind = want.get("kind")
+        if kind is not None and kind not in self.kinds:
+            raise ValueError(f"reset options: kind {kind!r} is not one of this env's kinds {self.kinds}")
+        super().reset(seed=seed)  # seeds np_random as a plain reset would
+        source = ProceduralTaskSet(GENERATORS[kind] if kind else mixed_generator(self.kinds), split=self.tasks.split,
+                                   difficulty=check_difficulty(want.get("difficulty", self.difficulty)))
+        return super().reset(options={**options, "task": source.sample(self.np_random)})
+
 
 class MathFileEnv(_MathTextEnv):
     """Math problems from a file (JSONL / JSON / Parquet) or a Hugging Face dataset, mapped by `fields`.
