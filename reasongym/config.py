@@ -42,9 +42,24 @@ class AgentConfig(LossConfig):
     """Sampling temperature of training rollouts."""
     top_p: float = 1.0
     """Nucleus sampling of training rollouts (1.0: off)."""
-    sampler: str = "kv_cache"
-    """Generation backend of the policy: kv_cache (the built-in loop), or module:Class of your own
-    (see reasongym/agents/policies/sampler.py for the two methods it needs)."""
+    sampler: str = "static"
+    """Generation backend of the policy: static (a shared prefill, a preallocated KV cache and a lean decode
+    step: agents/policies/static_sampler.py), kv_cache (the plain loop), or module:Class of your own (see
+    reasongym/agents/policies/sampler.py for the two methods it needs)."""
+    dynamic_sampling: bool = True
+    """DAPO's dynamic sampling: groups whose rewards are all equal (variance <= zero_var_eps) are not trained
+    on, and the step is filled with groups that have signal by up to max_extra_rounds more rounds."""
+    max_extra_rounds: int = 2
+    """Budget of extra generation rounds per step for dynamic sampling (each at most prompts_per_step tasks)."""
+    zero_var_eps: float = 1e-6
+    """A group whose reward variance is at most this has no signal."""
+    curriculum: bool = True
+    """Pass-rate curriculum (agents/curriculum.py): ask the environment for tasks near curriculum_target,
+    by (kind, difficulty) for procedural envs, by per-task history for file envs."""
+    curriculum_target: float = 0.5
+    """Pass rate the curriculum aims at (the reward variance p(1-p) is largest at 0.5)."""
+    curriculum_max_difficulty: int = 3
+    """Highest difficulty a procedural curriculum asks for (difficulties 1..this)."""
     lr: float = 3e-5
     """Peak learning rate (AdamW). Full fine-tuning of 135M: ~1e-5..3e-5; LoRA: ~1e-4..5e-4."""
     weight_decay: float = 0.0
@@ -184,6 +199,11 @@ def check_train_config(cfg: TrainConfig, sft_only: bool = False) -> None:
         ("agent.group_size", a.group_size, a.group_size >= 2, "must be >= 2 (the group mean is the baseline)"),
         ("agent.prompts_per_step", a.prompts_per_step, a.prompts_per_step >= 1, "must be >= 1"),
         ("agent.mu", a.mu, a.mu >= 1, "must be >= 1 (passes over each batch)"),
+        ("agent.max_extra_rounds", a.max_extra_rounds, a.max_extra_rounds >= 0, "must be >= 0 (0: no refill)"),
+        ("agent.zero_var_eps", a.zero_var_eps, a.zero_var_eps >= 0, "must be >= 0"),
+        ("agent.curriculum_target", a.curriculum_target, 0 < a.curriculum_target < 1, "must be in (0, 1)"),
+        ("agent.curriculum_max_difficulty", a.curriculum_max_difficulty, 1 <= a.curriculum_max_difficulty <= 5,
+         "must be in 1..5"),
         ("agent.micro_batch_size", a.micro_batch_size, a.micro_batch_size >= 1, "must be >= 1"),
         ("agent.lr", a.lr, a.lr > 0, "must be > 0"), ("sft.lr", s.lr, s.lr > 0, "must be > 0"),
         ("sft.batch_size", s.batch_size, s.batch_size >= 1, "must be >= 1"),

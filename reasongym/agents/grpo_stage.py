@@ -2,9 +2,13 @@
 
     grpo(recipe, resume_from=None)      # called by reasongym/train.py after the cold start
 
-Each step: pick tasks (the step number is the data position) -> G rollouts each through the Gymnasium API
--> rows that carry their group advantage (agents/rollout.py) -> the guard measures signals the reward
-cannot game -> `Learner.grpo_step` (agents/learner.py, the loss in agents/grpo.py) -> one metrics row.
+Each step: pick tasks (the step number is the data position; with agent.curriculum, near a target pass
+rate: agents/curriculum.py) -> G rollouts each through the Gymnasium API -> with agent.dynamic_sampling,
+groups whose rewards are all equal are set aside and the step is refilled with groups that have signal,
+within agent.max_extra_rounds more rounds (DAPO) -> rows that carry their group advantage
+(agents/rollout.py) -> the guard measures signals the reward cannot game -> `Learner.grpo_step`
+(agents/learner.py, the loss in agents/grpo.py) -> one metrics row, with the share of generated tokens
+that reached the loss (tokens_to_loss_frac), the difficulty mix and the share of harness errors.
 Held-out greedy evaluation every `eval_every` steps and at the end; checkpoints every `save_every` steps,
 every `save_every_min` minutes, at the end and on Ctrl-C. A resumed stage continues after its checkpoint
 with the optimizer, scheduler and RNG it had, so it follows the same curve as an uninterrupted run.
@@ -12,18 +16,20 @@ with the optimizer, scheduler and RNG it had, so it follows the same curve as an
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
 import numpy as np
 from accelerate.utils import gather_object
 
+from reasongym.agents.curriculum import Curriculum
 from reasongym.agents.grpo import LossConfig
 from reasongym.agents.guard import Guard, learned_reward
 from reasongym.agents.learner import Learner
 from reasongym.agents.rollout import collect, pick_tasks, to_rows
 from reasongym.agents.stages import Recipe, record_tasks, task_seeds
-from reasongym.core import SamplingParams
+from reasongym.core import Rollout, SamplingParams, Task
 from reasongym.runs.log import read_jsonl
 from reasongym.runs.progress import Progress
 
@@ -39,9 +45,15 @@ def make_learner(r: Recipe) -> Learner:
 def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     cfg, run, total = r.cfg, r.run, r.cfg.steps
     learner, done = make_learner(r), 0
+    a = cfg.agent
+    r.curriculum = Curriculum(r.pool.envs[0], target=a.curriculum_target,
+                              max_difficulty=a.curriculum_max_difficulty) if a.curriculum else None
     if resume_from is not None:
         weights_only = resume_from.name.endswith("-00000")  # the cold start's weights, GRPO's own optimizer
-        done = learner.load(resume_from, weights_only_model=weights_only)["step"]
+        state = learner.load(resume_from, weights_only_model=weights_only)
+        done = state["step"]
+        if r.curriculum is not None and "curriculum" in state:
+            r.curriculum.load_state_dict(state["curriculum"])
         run.say(f"resuming GRPO at step {min(done + 1, total)}/{total} from {resume_from}")
     run.acc.wait_for_everyone()  # metrics.jsonl is cut back to the checkpoint before anyone reads it
     guard = Guard(cfg.guard, r.policy, learner, run.acc, run.folder, learned=learned_reward(r.pool.envs[0]))
@@ -58,7 +70,8 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
             if cfg.eval_every and (step % cfg.eval_every == 0 or step == total):
                 bar.update(0, heldout=r.heldout(step, "grpo"))
             if run.due(step, total):
-                run.save(r.policy.model, learner.optimizer, learner.scheduler, {"stage": "grpo", "step": step})
+                extra = {"curriculum": r.curriculum.state_dict()} if r.curriculum is not None else {}
+                run.save(r.policy.model, learner.optimizer, learner.scheduler, {"stage": "grpo", "step": step, **extra})
                 guard.checkpoint()
             if verdict.stop:
                 break
@@ -74,24 +87,33 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
 def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
     """One GRPO step on this process's groups; logs and returns the metrics row (all processes' rollouts)."""
     cfg, run, a = r.cfg, r.run, r.cfg.agent
-    rank, world = run.acc.process_index, run.acc.num_processes
     t0 = time.time()
-    tasks = pick_tasks(r.pool.envs[0], task_seeds(cfg.seed, "grpo", step, a.prompts_per_step)[rank::world])
-    rollouts = collect(r.pool, r.policy, tasks, a.group_size, SamplingParams(a.temperature, a.top_p, a.max_new_tokens))
+    tasks, rollouts, kept, rounds = step_rollouts(r, step)
     t_gen = time.time() - t0
     rows = to_rows(rollouts, r.policy, a.group_size, a.scale_rewards)  # rows carry their advantage
     watch = guard.measure(rollouts, rows)  # signals the reward cannot game, before the update
-    stats = learner.grpo_step(rows, mu=a.mu)
+    train = [row for g in kept for row in rows[g * a.group_size:(g + 1) * a.group_size]]
+    stats = learner.grpo_step(train, mu=a.mu)
     every = gather_object([(o.reward, o.correct, len(o.turns[-1].completion.token_ids or []),
-                            o.turns[-1].completion.finish_reason == "length") for o in rollouts])
+                            o.turns[-1].completion.finish_reason == "length", _harness_error(o)) for o in rollouts])
     groups = np.array([o.reward for o in rollouts]).reshape(len(tasks), a.group_size)  # (N, G)
-    zero_var = gather_object([float(g.std() == 0) for g in groups])
+    zero_var = gather_object([float(g.var() <= a.zero_var_eps) for g in groups])
     gen_tokens = sum(e[2] for e in every)
+    all_tasks = gather_object(tasks)
     row = {"phase": "grpo", "step": step, "reward": float(np.mean([e[0] for e in every])),
            "accuracy": float(np.mean([e[1] for e in every])), "completion_len": gen_tokens / len(every),
            "truncated_frac": float(np.mean([e[3] for e in every])), "zero_var_frac": float(np.mean(zero_var)),
+           "harness_error_frac": float(np.mean([e[4] for e in every])),
+           "tokens_to_loss_frac": stats["trained_tokens"] / max(gen_tokens, 1), "gen_tokens": gen_tokens,
+           "groups": len(all_tasks), "groups_trained": sum(gather_object([len(kept)])),
+           "extra_rounds": max(gather_object([rounds])), **Curriculum.mix(all_tasks),
            **stats, **watch, "gen_time": t_gen, "step_time": time.time() - t0,
            "gen_tokens_per_s": gen_tokens / max(t_gen, 1e-9), "minutes": run.minutes()}
+    curriculum = getattr(r, "curriculum", None)
+    if curriculum is not None:  # every process updates the same state from all processes' groups
+        correct = gather_object([[o.correct for o in rollouts[i * a.group_size:(i + 1) * a.group_size]]
+                                 for i in range(len(tasks))])
+        curriculum.update(all_tasks, correct)
     run.log.metrics(row)
     pick = rollouts[:: max(1, len(rollouts) // max(1, cfg.samples_to_log))] if cfg.samples_to_log else []
     run.log.samples([{"step": step, "task_id": o.task.id, "prompt": o.turns[0].observation[-1]["content"],
@@ -99,3 +121,48 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
                      for o in pick])
     record_tasks(run, tasks, "grpo")
     return row
+
+
+def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list[int], int]:
+    """This process's tasks and rollouts of a step (group by group), the indices of the groups to train on,
+    and the number of extra rounds used. Without dynamic sampling every group is trained on. With it,
+    groups whose rewards are all equal are left out and extra rounds (each at most this process's share of
+    prompts_per_step tasks, sized by the share of groups with signal so far) refill the step, up to
+    max_extra_rounds; a step keeps at most prompts_per_step groups with signal."""
+    cfg, a = r.cfg, r.cfg.agent
+    rank, world = r.run.acc.process_index, r.run.acc.num_processes
+    want = a.prompts_per_step // world
+    sampling = SamplingParams(a.temperature, a.top_p, a.max_new_tokens)
+    tasks = _pick(r, task_seeds(cfg.seed, "grpo", step, a.prompts_per_step)[rank::world])
+    rollouts = collect(r.pool, r.policy, tasks, a.group_size, sampling)
+    if not a.dynamic_sampling:
+        return tasks, rollouts, list(range(len(tasks))), 0
+    kept = _signal(rollouts, len(tasks), a.group_size, a.zero_var_eps)
+    rounds = 0
+    while len(kept) < want and rounds < a.max_extra_rounds:
+        rounds += 1
+        rate = max(len(kept) / len(tasks), 0.25)
+        n = min(want, math.ceil((want - len(kept)) / rate))
+        ss = np.random.SeedSequence([cfg.seed, 2, step, 1000 + rounds, rank])
+        more = _pick(r, [int(s) for s in ss.generate_state(n, dtype=np.uint32)])
+        more_rollouts = collect(r.pool, r.policy, more, a.group_size, sampling)
+        kept += [len(tasks) + g for g in _signal(more_rollouts, len(more), a.group_size, a.zero_var_eps)]
+        tasks, rollouts = tasks + more, rollouts + more_rollouts
+    return tasks, rollouts, kept[:want], rounds
+
+
+def _pick(r: Recipe, seeds: list[int]) -> list[Task]:
+    if getattr(r, "curriculum", None) is not None:
+        return r.curriculum.pick(r.pool.envs[0], seeds)
+    return pick_tasks(r.pool.envs[0], seeds)
+
+
+def _signal(rollouts: list[Rollout], n: int, group_size: int, eps: float) -> list[int]:
+    """Indices of the groups whose rewards vary (variance above eps)."""
+    rewards = np.array([o.reward for o in rollouts], dtype=float).reshape(n, group_size)
+    return [i for i, g in enumerate(rewards) if g.var() > eps]
+
+
+def _harness_error(rollout: Rollout) -> bool:
+    """The verifier could not judge (core.VERDICT_STATUSES: harness_error), on any turn."""
+    return any(getattr(t.verdict, "status", None) == "harness_error" for t in rollout.turns)
