@@ -208,6 +208,7 @@ class MathVerifier(Verifier):
         self.timeout_s = timeout_s
         self.max_workers = max_workers
         self.require_box = require_box
+        default_pool().prestart()  # the workers' one-time start-up runs while the policy writes its answers
 
     def verify(self, task: Task, completion: str) -> Verdict:
         try:

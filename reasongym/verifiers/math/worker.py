@@ -104,6 +104,7 @@ class WorkerPool:
         self.all: set[Worker] = set()
         self.lock = threading.Lock()
         self.kills = 0
+        self.ever_ready = False  # once a worker has started, nobody waits on a start-up again (see judge)
 
     def _take(self) -> Worker:
         """A warm idle worker if there is one, else the one that has been starting longest, else a new one."""
@@ -145,10 +146,17 @@ class WorkerPool:
         timeout_s (it is then killed and replaced)."""
         with self.slots:
             worker = self._take()
-            if not worker.wait_ready():
+            # The process's first start-up (seconds, once) is waited for; after that a worker still warming
+            # up (the spare, busy re-starting after kills on a loaded machine) counts against this call's
+            # time limit: the call times out rather than stall, and the worker stays for the next caller.
+            if not worker.wait_ready(timeout_s if self.ever_ready else STARTUP_TIMEOUT_S):
+                if self.ever_ready and worker.proc.poll() is None:
+                    self._give_back(worker)
+                    return None
                 self._drop(worker)
                 raise RuntimeError("math verifier worker failed to start: run "
                                    "`python -m reasongym.verifiers.math.worker` to see its error")
+            self.ever_ready = True
             reply = worker.request({"pred": pred, "gold": gold, "form": form}, timeout_s)
             if reply is None:
                 code = worker.proc.poll()
@@ -160,11 +168,16 @@ class WorkerPool:
                 self._top_up()
             return reply
 
+    def prestart(self) -> None:
+        """Start the workers in the background without waiting (an environment calls this when it is made,
+        so the start-up is over before its first answer arrives)."""
+        self._top_up()
+
     def warm(self) -> None:
         """Start every worker now and wait until they are ready (benchmarks call this before timing)."""
         fresh = [self._take() for _ in range(self.size + 1)]
         for w in fresh:
-            w.wait_ready()
+            self.ever_ready |= w.wait_ready()
             self._give_back(w)
 
     def close(self) -> None:
