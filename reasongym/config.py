@@ -35,9 +35,10 @@ class AgentConfig(LossConfig):
 
     group_size: int = 8
     """G: completions sampled per task; the group mean is the baseline of the advantage."""
-    prompts_per_step: int = 16
-    """Tasks per optimisation step (over all processes; each process owns whole groups). Groups whose G
-    rewards are all equal cost sampling only (no gradient), so more tasks per step buy more signal."""
+    prompts_per_step: int = 8
+    """Tasks per optimisation step (over all processes; each process owns whole groups). With
+    dynamic_sampling these are groups with signal (refilled); without it, groups whose G rewards are all
+    equal cost sampling only (no gradient). The long recipe (configs/recipes/long.yaml) uses 16."""
     temperature: float = 1.0
     """Sampling temperature of training rollouts."""
     top_p: float = 1.0
@@ -58,10 +59,11 @@ class AgentConfig(LossConfig):
     by (kind, difficulty) for procedural envs, by per-task history for file envs."""
     curriculum_target: float = 0.5
     """Pass rate the curriculum aims at (the reward variance p(1-p) is largest at 0.5)."""
-    curriculum_max_difficulty: int = 3
+    curriculum_max_difficulty: int = 2
     """Highest difficulty a procedural curriculum asks for (difficulties 1..this)."""
-    lr: float = 3e-5
-    """Peak learning rate (AdamW). Full fine-tuning of 135M: ~1e-5..3e-5; LoRA: ~1e-4..5e-4."""
+    lr: float = 5e-5
+    """Peak learning rate (AdamW). Full fine-tuning of 135M: ~1e-5..5e-5 (5e-5: the quick start's few
+    steps; the long recipe uses 3e-5); LoRA: ~1e-4..5e-4."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
     warmup_steps: int = 0
@@ -70,7 +72,7 @@ class AgentConfig(LossConfig):
     """Learning-rate schedule after warm-up: constant, linear or cosine (to zero at the last step)."""
     max_grad_norm: float = 1.0
     """Clip the gradient norm to this value (0: no clipping)."""
-    micro_batch_size: int = 4
+    micro_batch_size: int = 8
     """Sequences per forward/backward; gradients accumulate over micro-batches to the full step (the
     activations of one micro-batch are most of the memory: 4 x 200 tokens of SmolLM2 is about 1 GB)."""
     gradient_checkpointing: bool = False
@@ -154,11 +156,12 @@ class TrainConfig:
     """The reward-hacking guard: signals the reward cannot game, best checkpoint, stop on divergence."""
     model: str = "smollm2"
     """Policy to train: smollm2 (the embedded default), a Hugging Face name, or a local folder."""
-    steps: int = 60
-    """GRPO optimisation steps."""
+    steps: int = 14
+    """GRPO optimisation steps. The default is the quick start (about half an hour on 2 CPU cores, fp32);
+    `config=configs/recipes/long.yaml` is the long recipe (60 steps of 16 tasks) for more time or a GPU."""
     seed: int = 0
     """Seed of everything: task choice, sampling, initialisation of LoRA."""
-    eval_every: int = 10
+    eval_every: int = 7
     """Held-out greedy evaluation every N steps (and before the first and after the last); 0: never."""
     eval_tasks: int = 200
     """Number of fixed held-out tasks in each evaluation."""

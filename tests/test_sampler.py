@@ -58,7 +58,8 @@ def test_a_sampler_is_one_config_value_of_train(tiny_model_dir, tmp_path):
     from tests.test_trainer import toy_args
 
     Recording.built.clear()
-    train_main(toy_args(tiny_model_dir, tmp_path, "steps=2", "eval_every=0", "agent.sampler=tests.test_sampler:Recording"))
+    train_main(toy_args(tiny_model_dir, tmp_path, "steps=2", "eval_every=0", "agent.sampler=tests.test_sampler:Recording",
+                          "agent.dynamic_sampling=false"))
     [sampler] = Recording.built
     assert len(sampler.calls) == 2 and sampler.syncs == 1  # two rounds of rollouts, a sync after step 1
 

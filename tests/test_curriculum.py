@@ -1,0 +1,64 @@
+"""The pass-rate curriculum (reasongym/agents/curriculum.py) and the reset options it uses.
+
+    python -m pytest -q tests/test_curriculum.py
+"""
+
+from collections import Counter
+
+import gymnasium as gym
+import pytest
+
+import reasongym  # noqa: F401  (registers the environments)
+from reasongym.agents.curriculum import Curriculum
+from reasongym.envs.tasks import split_of
+
+
+def test_math_reset_options_choose_kind_and_difficulty_within_the_split():
+    for split in ("train", "heldout"):
+        env = gym.make("reasongym/Math-v0", split=split)
+        for d in (1, 2, 3):
+            _, info = env.reset(seed=d, options={"difficulty": d, "kind": "linear"})
+            task = info["task"]
+            assert task.meta["kind"] == "linear" and task.meta["difficulty"] == d and split_of(task) == split
+    a = env.reset(seed=5, options={"difficulty": 2})[1]["task"]
+    assert a == env.reset(seed=5, options={"difficulty": 2})[1]["task"]  # seeded like a plain reset
+    with pytest.raises(ValueError, match="not one of this env's kinds"):
+        gym.make("reasongym/Math-v0", kinds=["arithmetic"]).reset(seed=0, options={"kind": "roots"})
+
+
+def test_cells_near_the_target_pass_rate_are_asked_for_most():
+    env = gym.make("reasongym/Math-v0", kinds=["arithmetic", "linear"])
+    cur = Curriculum(env, target=0.5, max_difficulty=2)
+    first = Counter(cur.key(t) for t in cur.pick(env, list(range(200))))
+    assert len(first) == 4  # unseen cells count as being at the target: all are tried
+    for _ in range(5):  # arithmetic d1 at 1/2, linear d1 solved, everything at d2 failed
+        tasks = [env.reset(seed=0, options={"kind": k, "difficulty": d})[1]["task"]
+                 for k in ("arithmetic", "linear") for d in (1, 2)]
+        cur.update(tasks, [[1, 0] * 4, [1] * 8, [0] * 8, [0] * 8])
+    assert cur.pass_rates()["arithmetic/d1"] == pytest.approx(0.5)
+    picked = Counter(cur.key(t) for t in cur.pick(env, list(range(200))))
+    assert picked["arithmetic/d1"] > 0.6 * 200 and all(picked[k] < 40 for k in picked if k != "arithmetic/d1")
+    again = Curriculum(env, target=0.5, max_difficulty=2)
+    again.load_state_dict(cur.state_dict())  # a resumed run picks the same tasks
+    assert again.pick(env, [7, 8, 9]) == cur.pick(env, [7, 8, 9])
+
+
+def test_file_envs_use_per_task_history():
+    from tests.toy_env import TASKS  # a TaskList env: no kinds, no difficulty option
+
+    env = gym.make("reasongym-test/Lowercase-v0")
+    cur = Curriculum(env)
+    assert not cur.by_cell
+    for _ in range(4):
+        cur.update(TASKS, [[1] * 8 if i < 6 else [1, 0] * 4 for i in range(len(TASKS))])  # 6 solved tasks
+    picked = Counter(t.id for t in cur.pick(env, list(range(300))))
+    useful = sum(picked[t.id] for t in TASKS[6:])
+    assert useful > 0.45 * 300  # 2 of 8 tasks: a quarter of the draws without the curriculum
+
+
+def test_the_difficulty_mix_of_a_step():
+    env = gym.make("reasongym/Math-v0")
+    tasks = [env.reset(seed=s, options={"difficulty": d})[1]["task"] for s, d in enumerate([1, 1, 2, 3])]
+    assert Curriculum.mix(tasks) == {"difficulty_mean": 1.75, "difficulty_mix_d1": 0.5,
+                                     "difficulty_mix_d2": 0.25, "difficulty_mix_d3": 0.25}
+    assert Curriculum.mix([]) == {}

@@ -1,0 +1,60 @@
+"""Dynamic sampling in the GRPO stage (reasongym/agents/grpo_stage.py): groups without signal are not
+trained on, extra rounds refill the step within their budget, and every step logs where its tokens went.
+
+    python -m pytest -q tests/test_dynamic_sampling.py
+"""
+
+import torch
+
+from reasongym.agents.grpo_stage import _harness_error, _signal
+from reasongym.core import Completion, Rollout, Task, Turn, Verdict
+from reasongym.runs.log import read_jsonl
+from reasongym.train import main as train_main
+from tests.test_trainer import toy_args
+
+TASK = Task.create("q", "a")
+
+
+def _rollout(reward: float, status: str = "ok") -> Rollout:
+    verdict = Verdict(reward=reward, correct=reward > 0, info={}, status=status)
+    return Rollout(TASK, [Turn([], Completion(text="x", token_ids=[1]), reward, verdict)], True, False)
+
+
+def test_groups_with_all_equal_rewards_have_no_signal():
+    rewards = [1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0.5, 0.5 + 1e-9, 0.5, 0.5]
+    rollouts = [_rollout(r) for r in rewards]
+    assert _signal(rollouts, 4, 4, eps=1e-6) == [2]  # the last group varies by less than the epsilon
+    assert _signal(rollouts, 4, 4, eps=0.0) == [2, 3]
+    assert _harness_error(_rollout(0.0, "harness_error")) and not _harness_error(_rollout(0.0))
+
+
+def grpo_rows(folder):
+    return [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
+
+
+def test_without_signal_the_step_spends_its_extra_rounds_and_trains_nothing(tiny_model_dir, tmp_path):
+    """A random tiny model never boxes an answer: every math group is all-zero."""
+    from reasongym.agents.policies.hf import HFPolicy
+
+    before = HFPolicy.load(str(tiny_model_dir)).model.state_dict()
+    folder = train_main(toy_args(tiny_model_dir, tmp_path, "env=math", "steps=2", "eval_every=0",
+                                 "agent.max_extra_rounds=2", "agent.curriculum_max_difficulty=2"))
+    rows = grpo_rows(folder)
+    assert [r["extra_rounds"] for r in rows] == [2, 2]
+    assert all(r["groups"] == 12 and r["groups_trained"] == 0 and r["tokens_to_loss_frac"] == 0 for r in rows)
+    assert all(r["gen_tokens"] > 0 and r["harness_error_frac"] == 0.0 for r in rows)
+    assert {k for r in rows for k in r if k.startswith("difficulty_mix_d")} <= {"difficulty_mix_d1", "difficulty_mix_d2"}
+    after = HFPolicy.load(str(folder / "final")).model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # no group with signal: no update
+
+
+def test_with_signal_the_tokens_reach_the_loss(tiny_model_dir, tmp_path):
+    """The toy reward (share of lowercase letters) varies in almost every group."""
+    folder = train_main(toy_args(tiny_model_dir, tmp_path, "steps=3", "eval_every=0"))
+    rows = grpo_rows(folder)
+    assert all(r["extra_rounds"] == 0 and r["groups_trained"] == 4 for r in rows)
+    assert all(0.9 < r["tokens_to_loss_frac"] <= 1.0 for r in rows)
+    off = grpo_rows(train_main(toy_args(tiny_model_dir, tmp_path / "off", "env=math", "steps=1", "eval_every=0",
+                                        "agent.dynamic_sampling=false", "agent.curriculum=false")))
+    assert off[0]["groups"] == off[0]["groups_trained"] == 4 and off[0]["extra_rounds"] == 0
+    assert off[0]["zero_var_frac"] == 1.0 and off[0]["tokens_to_loss_frac"] == 0.0
