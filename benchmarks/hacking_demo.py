@@ -128,7 +128,7 @@ def main() -> dict:
     from reasongym.runs.log import read_jsonl
     from reasongym.sft import main as sft_main
     from reasongym.train import main as train_main
-    from tests.tiny_model import build_tiny_model
+    from tests.fixtures.tiny_model import build_tiny_model
 
     torch.set_num_threads(args.threads)
     t0 = time.time()

@@ -15,7 +15,7 @@ from reasongym.cli import ConfigError
 from reasongym.evaluate import main
 from reasongym.evaluation.samples import SampleStore
 from reasongym.evaluation.suites import load_suite
-from tests.tiny_model import build_tiny_tokenizer
+from tests.fixtures.tiny_model import build_tiny_tokenizer
 
 
 def evaluate(tmp_path: Path, *args: str, out: str = "ev") -> dict:

@@ -17,7 +17,7 @@ from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
 
 ROOT = Path(__file__).resolve().parents[1]
-TOY = "env=tests.toy_env:reasongym-test/Lowercase-v0"
+TOY = "env=tests.fixtures.toy_env:reasongym-test/Lowercase-v0"
 
 
 def toy_args(model_dir, run_dir, *extra):

@@ -15,9 +15,9 @@ clip-higher. Tokens are averaged over the batch ("token", DAPO), per sequence th
 
 `LossConfig` is the one declaration of every knob of the algorithm: `AgentConfig` (reasongym/config.py)
 derives from it, so `agent.clip_high=0.28` on the command line is this field. A new loss variant is a
-field here, its few lines in `policy_loss`, and a test in tests/test_grpo.py; nothing else changes.
+field here, its few lines in `policy_loss`, and a test in tests/agents/test_grpo.py; nothing else changes.
 
-Only torch is imported here. Tests: `python -m pytest -q tests/test_grpo.py` checks each line against
+Only torch is imported here. Tests: `python -m pytest -q tests/agents/test_grpo.py` checks each line against
 hand-computed values.
 """
 

@@ -13,7 +13,7 @@ runs/optim.py's (shared with the reward-model trainer).
 
 Checkpoints (`save`/`load`) hold the trainable weights, optimizer, scheduler, every process's RNG states
 and a JSON state (stage, step, data position), written atomically, so a SIGKILLed run resumes exactly.
-Tests: tests/test_policy.py (bf16 LoRA, gradient checkpointing), tests/test_trainer.py (two processes).
+Tests: tests/agents/test_policy.py (bf16 LoRA, gradient checkpointing), tests/test_trainer.py (two processes).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ The raw score is always in `info["rm_score"]`: the guard watches it rise.
     judge = RewardModelVerifier("runs/rm-001/final", verifier=MathVerifier())
     judge.verify(task, "the reply")        # Verdict(reward=score, correct=inner's, answer/feedback/status: inner's)
 
-    python -m pytest -q tests/test_envs_preference.py
+    python -m pytest -q tests/envs/test_preference.py
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ fsynced, so a kill mid-save leaves a `.tmp` that `latest()` ignores (and the nex
 previous checkpoint whole. "Newest" is decided by the stage's position in `stages` and the step number,
 never by mtime, so pruning (`keep` newest) never deletes a checkpoint of a later stage. Only trainable
 parameters are stored (a LoRA adapter, or all weights when all train). Used by the GRPO recipe
-(reasongym/train.py) and the reward-model trainer (reasongym/rlhf/train.py); tests: tests/test_runs_checkpoints.py.
+(reasongym/train.py) and the reward-model trainer (reasongym/rlhf/train.py); tests: tests/runs/test_checkpoints.py.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ text), so a 1 MB degenerate completion costs milliseconds, not minutes.
     last_boxed(r"The answer is \boxed{12")                  # None
     last_code_block("```python\nprint(1)\n```")             # 'print(1)\n'
 
-Tests: `python -m pytest -q tests/test_verifier_text.py`.
+Tests: `python -m pytest -q tests/verifiers/test_text.py`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Environments that need a data file get one from KWARGS (helpers adding such environments extend it).
 
-    python -m pytest -q tests/test_env_api.py
+    python -m pytest -q tests/envs/test_env_api.py
 """
 
 import os
@@ -16,9 +16,9 @@ from gymnasium.utils.env_checker import check_env
 
 import reasongym
 from reasongym.registry import ENVS
-from tests.tiny_rm import preference_env_kwargs
+from tests.fixtures.tiny_rm import preference_env_kwargs
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 KWARGS: dict[str, dict] = {
     "reasongym/GSM8K-v0": {"path": str(DATA / "gsm8k_test.jsonl")},
     "reasongym/MATH500-v0": {"path": str(DATA / "math500_test.jsonl")},

@@ -1,7 +1,7 @@
 """Jagged tasks: every kind and difficulty is seeded, split-disjoint, solvable by its worked solution and by
 its Python cell (run in the real sandbox), and verified strictly (hedges, several or unclosed boxes fail).
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_jagged.py      # ~10 s
+    OMP_NUM_THREADS=1 python -m pytest -q tests/envs/test_jagged.py      # ~10 s
 """
 
 from __future__ import annotations

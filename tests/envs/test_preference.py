@@ -16,9 +16,9 @@ from reasongym.reward import main as reward_main
 from reasongym.rlhf.model import RewardModel
 from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
-from tests.test_reward_model import case_rankings, rm_args
+from tests.rlhf.test_reward_model import case_rankings, rm_args
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Task sources: train/held-out disjointness at scale, TaskList, and the overlap() contamination check.
 
-    python -m pytest -q tests/test_tasks.py
+    python -m pytest -q tests/envs/test_tasks.py
 """
 
 import time

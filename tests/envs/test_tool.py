@@ -4,7 +4,7 @@ A scripted policy that runs the task's `tool_code` and boxes what it printed ear
 rollout code the trainer uses; one that only calls the tool earns 0; hostile calls are contained; tool
 observations are masked out of training rows.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_tool_env.py      # ~20 s (about 40 sandbox runs)
+    OMP_NUM_THREADS=1 python -m pytest -q tests/envs/test_tool.py      # ~20 s (about 40 sandbox runs)
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import reasongym  # noqa: F401 - registers the ids
 from reasongym.agents.rollout import EnvPool, collect, episode_row, pick_tasks
 from reasongym.core import Completion, SamplingParams
 from reasongym.envs.tool import PythonSession, demonstration, find_call
-from tests.tiny_model import build_tiny_tokenizer
+from tests.fixtures.tiny_model import build_tiny_tokenizer
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 class ToolUser:

@@ -2,7 +2,7 @@
 math normaliser for every env), format failures from the verdict's status, older info-only verifiers
 still read, and maj@k is reported only for envs whose verifier votes.
 
-    python -m pytest -q tests/test_eval_samples.py
+    python -m pytest -q tests/evaluation/test_samples.py
 """
 
 from reasongym.core import Completion, Rollout, Task, Turn, Verdict, Verifier

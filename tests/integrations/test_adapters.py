@@ -1,6 +1,6 @@
 """verl, OpenRLHF, verifiers and reasoning-gym adapters, loaded the way those projects load them.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_integrations.py        # ~20 s
+    OMP_NUM_THREADS=1 python -m pytest -q tests/integrations/test_adapters.py        # ~20 s
 
 verl and OpenRLHF cannot be installed on this CPU machine without breaking it (verl 0.9 pins
 transformers 5.10 / tokenizers 0.22 and pulls ray; OpenRLHF needs deepspeed built against CUDA and
@@ -27,7 +27,7 @@ import reasongym.integrations.verl as verl_adapter
 from reasongym.integrations import trl as trl_adapter
 from reasongym.integrations.common import rows, task_from_json, task_to_json
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def probes(gold: str) -> list[str]:
@@ -109,7 +109,7 @@ def test_openrlhf_reward_func_loaded_from_file(tmp_path):
 
     data = openrlhf_adapter.export("math", tmp_path / "math.jsonl", n=3)
     records = [json.loads(line) for line in data.read_text().splitlines()]
-    from tests.tiny_model import build_tiny_tokenizer
+    from tests.fixtures.tiny_model import build_tiny_tokenizer
 
     tok = build_tiny_tokenizer()
     for rec in records:

@@ -1,7 +1,7 @@
 """Scale-out check on CPU: a GRPO step of reasongym's loss sharded with torch FSDP2 over two gloo processes
 equals the same step unsharded in one process.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_integrations_fsdp.py      # ~60 s (three processes)
+    OMP_NUM_THREADS=1 python -m pytest -q tests/integrations/test_fsdp.py      # ~60 s (three processes)
 
 What runs: the tiny model wrapped in reasongym's TokenLogProbs (the module the Learner trains), each
 decoder layer and then the wrapper `fully_shard`-ed (FSDP2, torch.distributed.fsdp), reasongym's
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r'''
 import os, sys, torch, torch.distributed as dist

@@ -1,6 +1,6 @@
 """TRL conformance: the real GRPOTrainer trains two steps on a reasongym reward; ToolEnv as environment_factory.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_integrations_trl.py      # ~30 s (tiny model, 2 steps)
+    OMP_NUM_THREADS=1 python -m pytest -q tests/integrations/test_trl.py      # ~30 s (tiny model, 2 steps)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-import tests.toy_env  # noqa: F401 - registers reasongym-test/Lowercase-v0 (reward: share of lowercase letters)
+import tests.fixtures.toy_env  # noqa: F401 - registers reasongym-test/Lowercase-v0 (reward: share of lowercase letters)
 from reasongym.integrations.common import task_to_json
 from reasongym.integrations.trl import RewardFunction, ToolEnv, dataset, reward_function
 
@@ -114,7 +114,7 @@ def test_grpo_trainer_with_tool_env_as_environment_factory(tiny_model_dir, tmp_p
     from trl import GRPOConfig, GRPOTrainer
     from trl.chat_template_utils import add_response_schema, qwen2_5_chat_template
 
-    from tests.tiny_model import build_tiny_tokenizer
+    from tests.fixtures.tiny_model import build_tiny_tokenizer
 
     monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
     calls: list[tuple[str, object]] = []

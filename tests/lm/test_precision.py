@@ -1,6 +1,6 @@
 """lm/precision.py: one resolution of `precision=` for the policy, the learner and the reward model.
 
-    python -m pytest -q tests/test_lm_precision.py
+    python -m pytest -q tests/lm/test_precision.py
 """
 
 import pytest

@@ -1,7 +1,7 @@
 """The multi-turn template check on tiny tokenizers built here: ChatML keeps every transcript a prefix of the
 next; a Qwen3-like template that drops past <think> blocks does not; one without a tool role raises on it.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_check_template.py      # ~10 s
+    OMP_NUM_THREADS=1 python -m pytest -q tests/lm/test_template_check.py      # ~10 s
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from reasongym.lm.template_check import (
     render,
     require_multiturn_template,
 )
-from tests.tiny_model import CHAT_TEMPLATE, build_tiny_tokenizer
+from tests.fixtures.tiny_model import CHAT_TEMPLATE, build_tiny_tokenizer
 
 # Qwen3's rule, reduced: an assistant turn before the last user message loses its <think> block.
 QWEN3_LIKE = (

@@ -17,7 +17,7 @@ from reasongym.reward import main as reward_main
 from reasongym.rlhf.model import RewardModel, bradley_terry_loss, plackett_luce_loss
 from reasongym.runs.log import read_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORDS = "apple river stone cloud bread green quiet music paper light window garden".split()
 
 

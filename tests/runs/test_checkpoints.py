@@ -1,7 +1,7 @@
 """The run machinery's parts without a model: checkpoints (atomic, latest by stage order, pruning), JSONL
 logs cut back to a checkpoint (torn last lines), run names, ETA and intervals, plots.
 
-    python -m pytest -q tests/test_runs_checkpoints.py      # a few seconds
+    python -m pytest -q tests/runs/test_checkpoints.py      # a few seconds
 """
 
 import json

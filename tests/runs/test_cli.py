@@ -3,7 +3,7 @@
 In-process calls check each bad value (rejected in < 5 s, nothing created); subprocesses check that the
 real command prints one line on stderr, exits 2 and shows no traceback; `--help` of sft is sft's.
 
-    python -m pytest -q tests/test_runs_cli.py      # ~1 min on 2 busy cores (subprocess start-up)
+    python -m pytest -q tests/runs/test_cli.py      # ~1 min on 2 busy cores (subprocess start-up)
 """
 
 import os
@@ -21,8 +21,8 @@ from reasongym.reward import main as reward_main
 from reasongym.sft import main as sft_main
 from reasongym.train import main as train_main
 
-ROOT = Path(__file__).resolve().parents[1]
-TOY = "env=tests.toy_env:reasongym-test/Lowercase-v0"
+ROOT = Path(__file__).resolve().parents[2]
+TOY = "env=tests.fixtures.toy_env:reasongym-test/Lowercase-v0"
 TRAIN_MISTAKES = [
     (["agent.group_size=0"], "agent.group_size=0: must be >= 2"),
     (["agent.group_size=1"], "agent.group_size=1: must be >= 2"),

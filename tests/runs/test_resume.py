@@ -4,7 +4,7 @@ A run killed after its second GRPO checkpoint, or inside a checkpoint write, con
 complete checkpoint: no cold start, no evaluation repeated, no duplicate row in any run file, and the same
 curve as an uninterrupted run. Ctrl-C saves and prints one line with the resume command.
 
-    python -m pytest -q tests/test_runs_resume.py      # ~2-3 min on 2 busy cores (tiny models)
+    python -m pytest -q tests/runs/test_resume.py      # ~2-3 min on 2 busy cores (tiny models)
 """
 
 import os
@@ -19,8 +19,8 @@ import pytest
 from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
 
-ROOT = Path(__file__).resolve().parents[1]
-TOY = "env=tests.toy_env:reasongym-test/Lowercase-v0"
+ROOT = Path(__file__).resolve().parents[2]
+TOY = "env=tests.fixtures.toy_env:reasongym-test/Lowercase-v0"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
@@ -60,7 +60,7 @@ def assert_same_run(killed: Path, straight: Path) -> None:
 
 
 def test_sigkill_after_the_second_grpo_checkpoint_resumes_there(tiny_model_dir, tmp_path, straight):
-    killed = run("-m", "tests.runs.kill", "after-step=5", *recipe(tiny_model_dir, tmp_path, "name=killed"))
+    killed = run("-m", "tests.fixtures.kill", "after-step=5", *recipe(tiny_model_dir, tmp_path, "name=killed"))
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert "resum" not in killed.stdout + killed.stderr  # a fresh run does not claim to resume
     folder = tmp_path / "killed"
@@ -75,7 +75,7 @@ def test_sigkill_after_the_second_grpo_checkpoint_resumes_there(tiny_model_dir, 
 
 
 def test_sigkill_inside_a_checkpoint_write_resumes_from_the_one_before(tiny_model_dir, tmp_path, straight):
-    killed = run("-m", "tests.runs.kill", "mid-save=step-grpo-00006", *recipe(tiny_model_dir, tmp_path, "name=k"))
+    killed = run("-m", "tests.fixtures.kill", "mid-save=step-grpo-00006", *recipe(tiny_model_dir, tmp_path, "name=k"))
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     folder = tmp_path / "k"
     assert (folder / "checkpoints" / "step-grpo-00006.tmp" / "model.pt").exists()

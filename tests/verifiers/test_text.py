@@ -1,6 +1,6 @@
 """Tests of reasongym/verifiers/text.py: think-stripping, closed boxes, code fences, in linear time.
 
-    python -m pytest -q tests/test_verifier_text.py
+    python -m pytest -q tests/verifiers/test_text.py
 """
 
 import time

@@ -22,7 +22,7 @@ once per process, is not bounded). `check` and `MathVerifier.verify` never raise
 failure of the verifier itself is reward 0 with status `harness_error`. Safe from threads,
 multiprocessing workers and forked children.
 
-Benchmark: `python benchmarks/verifier_math.py`. Tests: `python -m pytest -q tests/test_verifier_math.py`.
+Benchmark: `python benchmarks/verifier_math.py`. Tests: `python -m pytest -q tests/verifiers/math/test_math_verifier.py`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ benchmarks/sandbox.py --humaneval --mbpp`). Hostile completions (the reward_hack
 ../shared/cases/sandbox/attacks_w2, a built-in shadowing kit, harness-crash attempts) score 0, `env.step`
 returns normally and leaks no descriptor; data rows whose tests assert nothing are load errors.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_envs_code.py      # ~2 min
+    OMP_NUM_THREADS=1 python -m pytest -q tests/envs/code/test_code_envs.py      # ~2 min
 """
 
 import gzip
@@ -27,7 +27,7 @@ from reasongym.envs.code.gen import make_generator
 from reasongym.envs.code.gen.families import FAMILIES
 from reasongym.envs.tasks import split_of
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA / "HumanEval.jsonl.gz").is_file() or not (DATA / "mbpp.jsonl").is_file(),
                                 reason=f"HumanEval / MBPP files not found in {DATA}")
 WORKERS = os.cpu_count() or 2

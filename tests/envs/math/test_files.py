@@ -1,6 +1,6 @@
 """File and Hugging Face loaders: presets on the shared GSM8K / MATH-500 data, formats, and error messages.
 
-    python -m pytest -q tests/test_loaders.py
+    python -m pytest -q tests/envs/math/test_files.py
 """
 
 import json
@@ -13,7 +13,7 @@ import reasongym  # noqa: F401 - registers the ids
 from reasongym.envs.math.files import DataError, Fields, gsm8k_answer, last_boxed, load_hf, load_tasks
 from reasongym.verifiers.math.verifier import MathVerifier
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 GSM8K, MATH500 = DATA / "gsm8k_test.jsonl", DATA / "math500_test.jsonl"
 needs_data = pytest.mark.skipif(not GSM8K.exists(), reason=f"shared data not found at {DATA}")
 

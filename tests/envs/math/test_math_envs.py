@@ -1,6 +1,6 @@
 """Procedural math tasks and MathEnv: seeded generators, correct worked solutions, episode semantics.
 
-    python -m pytest -q tests/test_envs_math.py
+    python -m pytest -q tests/envs/math/test_math_envs.py
 """
 
 import re

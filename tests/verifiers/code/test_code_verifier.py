@@ -3,7 +3,7 @@
 Every hack here is a program that does not solve the task but tries to make the grader say it did (or
 crash it). They must all score 0, in each format they apply to, and `verify` must return normally.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_verifier_code.py      # ~30 s
+    OMP_NUM_THREADS=1 python -m pytest -q tests/verifiers/code/test_code_verifier.py      # ~30 s
 """
 
 import pytest

@@ -19,7 +19,7 @@ import pytest
 
 from reasongym.verifiers.code.sandbox import Limits, Sandbox, SandboxError, run_program
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 CASES = REPO.parent / "shared" / "cases" / "sandbox"
 
 

@@ -7,7 +7,7 @@ memory_mb + tmp_mb + MARGIN_MB, and unreclaimable kernel memory may not rise by 
 kernel key may stay behind for a sandbox uid (/proc/key-users before vs after). The seccomp filter is also
 run through a small BPF interpreter for both architectures, and the Limits are checked for bad values.
 
-    OMP_NUM_THREADS=1 python -m pytest -q tests/test_sandbox_limits.py      # ~1.5 min on 2 busy cores
+    OMP_NUM_THREADS=1 python -m pytest -q tests/verifiers/code/test_sandbox_limits.py      # ~1.5 min on 2 busy cores
 """
 
 import ast
@@ -27,7 +27,7 @@ from reasongym.verifiers.code import scratch, seccomp
 from reasongym.verifiers.code.sandbox import UID_BASE, Sandbox, run_program
 from reasongym.verifiers.code.watch import Limits
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 CASES = REPO.parent / "shared" / "cases" / "sandbox"
 W2 = CASES / "attacks_w2"
 NO_CASES = pytest.mark.skipif(not W2.is_dir(), reason=f"hostile programs not found at {W2}")

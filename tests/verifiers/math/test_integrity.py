@@ -7,7 +7,7 @@ would try must not pay, crash or stall.
 - every procedural kind x difficulty: the generator's own worked solution passes in its form, and the
   question restated (its expression, equation, sides) earns nothing.
 
-    python -m pytest -q tests/test_math_integrity.py
+    python -m pytest -q tests/verifiers/math/test_integrity.py
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from reasongym.envs.math import GENERATORS
 from reasongym.verifiers.math.verifier import MathVerifier, check, normalize_answer
 from reasongym.verifiers.math.worker import WorkerPool, default_pool
 
-ADVERSARIAL = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_adversarial.jsonl"
+ADVERSARIAL = Path(__file__).resolve().parents[3].parent / "shared" / "cases" / "math_adversarial.jsonl"
 BOUND_S = 2.0
 
 

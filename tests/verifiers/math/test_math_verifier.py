@@ -1,7 +1,7 @@
 """Tests of the math answer verifier (reasongym/verifiers/math*.py): extraction, equivalence by category,
 hard time limits, threads and multiprocessing, the Verifier API, and agreement on the shared cases.
 
-    python -m pytest -q tests/test_verifier_math.py
+    python -m pytest -q tests/verifiers/math/test_math_verifier.py
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from reasongym.verifiers.math.verifier import (
 )
 from reasongym.verifiers.math.worker import WorkerPool, default_pool
 
-CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "math_equivalence.jsonl"
+CASES = Path(__file__).resolve().parents[3].parent / "shared" / "cases" / "math_equivalence.jsonl"
 
 
 @pytest.mark.parametrize("text, expected", [
