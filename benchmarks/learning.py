@@ -6,8 +6,10 @@
 
 Runs `python -m reasongym.train` (cold start, then GRPO) with greedy held-out evaluation on a fixed list
 of held-out tasks (eval_tasks, at least 200), and reports the accuracy of the base policy, of the
-cold-start checkpoint and after GRPO, with Wilson 95% intervals and wall-clock times. Writes
-benchmarks/results/learning.json and a plot of held-out accuracy against wall-clock minutes.
+cold-start checkpoint and after GRPO, with Wilson 95% intervals and wall-clock times, and where the
+generated tokens went: the share that reached the loss over the run (dynamic sampling), the groups without
+signal, the harness errors, the difficulty mix per step (curriculum). Writes benchmarks/results/learning.json
+and a plot of held-out accuracy against wall-clock minutes.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def report(folder: Path, wall: float | None, argv: list[str]) -> None:
         gain = rows["after GRPO"]["accuracy"] - rows["cold start"]["accuracy"]
         print(f"  GRPO gain over the cold start: {gain * 100:+.1f} points in {times['grpo_s'] / 60:.1f} min "
               f"({len(grpo)} steps)")
+    times["rollouts"] = rollout_stats(grpo)
     curve, clock = [], 0.0  # every held-out evaluation, with the GRPO minutes spent before it
     for r in metrics:
         clock += r.get("step_time", 0.0) if r.get("phase") == "grpo" else 0.0
@@ -78,6 +81,23 @@ def report(folder: Path, wall: float | None, argv: list[str]) -> None:
     (out / "learning.json").write_text(json.dumps({"run": str(folder), "eval_tasks": n, "stages": rows,
                                                    "times": times, "curve": curve, "argv": argv}, indent=1))
     _plot(metrics, out / "learning.png")
+
+
+def rollout_stats(grpo: list[dict]) -> dict:
+    """Generated tokens and the share that reached the loss over the run; the difficulty mix per step."""
+    gen = sum(r.get("gen_tokens", 0) for r in grpo)
+    trained = sum(r.get("trained_tokens", 0) for r in grpo)
+    mix = [{"step": r["step"], **{k: round(v, 3) for k, v in r.items() if k.startswith("difficulty_")}} for r in grpo]
+    out = {"gen_tokens": gen, "trained_tokens": trained, "tokens_to_loss_frac": trained / gen if gen else None,
+           "zero_var_frac_mean": sum(r.get("zero_var_frac", 0) for r in grpo) / max(len(grpo), 1),
+           "harness_error_frac_mean": sum(r.get("harness_error_frac", 0) for r in grpo) / max(len(grpo), 1),
+           "extra_rounds": [r.get("extra_rounds") for r in grpo], "difficulty_mix": mix}
+    if gen:
+        print(f"  generated tokens {gen}, reached the loss {trained:.0f} ({trained / gen:.0%}); groups without "
+              f"signal {out['zero_var_frac_mean']:.0%} (mean over steps); harness errors "
+              f"{out['harness_error_frac_mean']:.1%}")
+        print("  difficulty mean per step: " + " ".join(f"{m.get('difficulty_mean', 0):.2f}" for m in mix))
+    return out
 
 
 def _plot(metrics: list[dict], path: Path) -> None:

@@ -2,7 +2,7 @@
 
     pip install trl                                   # the optional peer (pyproject extra: bench)
     python benchmarks/speed_vs_trl.py --steps 4       # ~10 min on 2 CPU cores
-    python benchmarks/speed_vs_trl.py --which ours    # only one side
+    python benchmarks/speed_vs_trl.py --which ours    # only one side (ours-kv: ours with the old kv_cache sampler)
 
 Both sides train the embedded default SmolLM2-135M-Instruct with a LoRA adapter (r=16 on all linear
 layers) on reasongym/Math-v0 tasks, 4 prompts x 8 samples x up to 128 new tokens per step, beta=0 (TRL's
@@ -13,7 +13,10 @@ policy every reward is 0, and a trainer that skips zero-advantage rows (ours doe
 sampling alone. Each side runs in its own
 child process of this one (one process tree, one after the other so they do not share the cores) and
 reports seconds per step (median after the first, warm-up, step), generated tokens per second and its
-peak RSS. Results print as a table and go to --out as JSON.
+peak RSS. Our side runs without dynamic sampling and curriculum (TRL has neither), with the default static
+sampler ("ours") and the plain kv_cache loop ("ours-kv"). A roofline probe (benchmarks/sampler.py: streaming
+read bandwidth and decode matmul rate, measured in the same run) puts each side's generation tokens/s in
+proportion to the limit they imply. Results print as a table and go to --out as JSON.
 """
 
 from __future__ import annotations
@@ -40,13 +43,14 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def run_ours(steps: int, model: str) -> dict:
+def run_ours(steps: int, model: str, sampler: str = "static") -> dict:
     from reasongym.runs.log import read_jsonl
     from reasongym.train import main
 
     folder = main(["env=math", f"model={model}", "sft.steps=0", f"steps={steps}", f"agent.prompts_per_step={PROMPTS}",
                    f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
                    f"agent.lr={LR}", "agent.beta=0", "agent.gradient_checkpointing=true", "eval_every=0", "save_every=1000", "plots=false",
+                   f"agent.sampler={sampler}", "agent.dynamic_sampling=false", "agent.curriculum=false",
                    f"run_dir={tempfile.mkdtemp()}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
     times = [r["step_time"] for r in rows]
@@ -117,13 +121,16 @@ def summarise(name: str, res: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--which", default="ours,trl")
+    ap.add_argument("--which", default="ours,ours-kv,trl")
     ap.add_argument("--out", default="benchmarks/results/speed_vs_trl.json")
     ap.add_argument("--model", default="", help="policy both sides start from (default: a fresh cold start)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        res = (run_ours if args.child == "ours" else run_trl)(args.steps, args.model)
+        if args.child.startswith("ours"):
+            res = run_ours(args.steps, args.model, "kv_cache" if args.child == "ours-kv" else "static")
+        else:
+            res = run_trl(args.steps, args.model)
         res["peak_rss_gb"] = peak_rss_gb()
         print("RESULT " + json.dumps(res))
         return
@@ -143,13 +150,28 @@ def main() -> None:
         results.append(summarise(side, json.loads(line[7:])))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=1))  # each side as soon as it is measured
-    print(f"\n{'side':6} {'s/step':>8} {'gen tok/s':>10} {'peak RSS GB':>12}")
+    roof = _roofline(args.model)
+    print(f"\nroofline at {PROMPTS * GROUP} rows: {roof['bandwidth_gbs']:.1f} GB/s, {roof['matmul_gflops']:.1f} GFLOP/s "
+          f"-> <= {roof['limit_tokens_per_s']:.0f} generated tokens/s")
+    print(f"{'side':7} {'s/step':>8} {'gen tok/s':>10} {'of roof':>8} {'peak RSS GB':>12}")
     for r in results:
-        print(f"{r['side']:6} {r['sec_per_step']:8.1f} {r['gen_tokens_per_s']:10.1f} {r['peak_rss_gb']:12.2f}")
-    if len(results) == 2:
-        a, b = results
-        print(f"\nspeed-up {b['sec_per_step'] / a['sec_per_step']:.2f}x steps/s; "
-              f"peak RSS ratio {a['peak_rss_gb'] / b['peak_rss_gb']:.2f}")
+        r["share_of_roofline"] = r["gen_tokens_per_s"] / roof["limit_tokens_per_s"]
+        print(f"{r['side']:7} {r['sec_per_step']:8.1f} {r['gen_tokens_per_s']:10.1f} {r['share_of_roofline']:8.0%} "
+              f"{r['peak_rss_gb']:12.2f}")
+    Path(args.out).write_text(json.dumps({"sides": results, "roofline": roof}, indent=1))
+    by = {r["side"]: r for r in results}
+    if "ours" in by and "trl" in by:
+        print(f"\nspeed-up {by['trl']['sec_per_step'] / by['ours']['sec_per_step']:.2f}x steps/s; "
+              f"peak RSS ratio {by['ours']['peak_rss_gb'] / by['trl']['peak_rss_gb']:.2f}")
+
+
+def _roofline(model: str) -> dict:
+    """benchmarks/sampler.py's probe, in this (parent) process, after the children have finished."""
+    from sampler import roofline  # benchmarks/ is this script's folder, so its first sys.path entry
+
+    from reasongym.lm.models import load_model_and_tokenizer
+
+    return roofline(load_model_and_tokenizer(model)[0], PROMPTS * GROUP)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def test_cells_near_the_target_pass_rate_are_asked_for_most():
 
 
 def test_file_envs_use_per_task_history():
-    from tests.toy_env import TASKS  # a TaskList env: no kinds, no difficulty option
+    from tests.fixtures.toy_env import TASKS  # a TaskList env: no kinds, no difficulty option
 
     env = gym.make("reasongym-test/Lowercase-v0")
     cur = Curriculum(env)

@@ -31,7 +31,7 @@ class HFPolicy:
     """A causal LM with its tokenizer. `model` may be a peft model (LoRA) or a plain one."""
 
     def __init__(self, model: nn.Module, tokenizer, *, name: str = "", device: str | torch.device = "cpu",
-                 precision: str = "fp32", sampler: str | Sampler | Callable[..., Sampler] = "kv_cache"):
+                 precision: str = "fp32", sampler: str | Sampler | Callable[..., Sampler] = "static"):
         self.model, self.tokenizer, self.name = model, tokenizer, name
         self.device, self.precision = torch.device(device), precision
         self.eos_ids = self._eos_ids()
@@ -41,7 +41,7 @@ class HFPolicy:
 
     @classmethod
     def load(cls, name: str | None = None, *, device: str | torch.device = "cpu", precision: str = "auto",
-             sampler: str | Sampler | Callable[..., Sampler] = "kv_cache", **lora) -> HFPolicy:
+             sampler: str | Sampler | Callable[..., Sampler] = "static", **lora) -> HFPolicy:
         """Load by name or path (None / 'smollm2': the embedded default); lora_r=... adds an adapter.
 
         With LoRA and bf16, the frozen base weights are stored in bf16 (half the memory, no cast at every
