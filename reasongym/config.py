@@ -35,7 +35,7 @@ class AgentConfig(LossConfig):
 
     group_size: int = 8
     """G: completions sampled per task; the group mean is the baseline of the advantage."""
-    prompts_per_step: int = 8
+    prompts_per_step: int = 6
     """Tasks per optimisation step (over all processes; each process owns whole groups). With
     dynamic_sampling these are groups with signal (refilled); without it, groups whose G rewards are all
     equal cost sampling only (no gradient). The long recipe (configs/recipes/long.yaml) uses 16."""
@@ -156,12 +156,12 @@ class TrainConfig:
     """The reward-hacking guard: signals the reward cannot game, best checkpoint, stop on divergence."""
     model: str = "smollm2"
     """Policy to train: smollm2 (the embedded default), a Hugging Face name, or a local folder."""
-    steps: int = 14
+    steps: int = 12
     """GRPO optimisation steps. The default is the quick start (about half an hour on 2 CPU cores, fp32);
     `config=configs/recipes/long.yaml` is the long recipe (60 steps of 16 tasks) for more time or a GPU."""
     seed: int = 0
     """Seed of everything: task choice, sampling, initialisation of LoRA."""
-    eval_every: int = 7
+    eval_every: int = 6
     """Held-out greedy evaluation every N steps (and before the first and after the last); 0: never."""
     eval_tasks: int = 200
     """Number of fixed held-out tasks in each evaluation."""

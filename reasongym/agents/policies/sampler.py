@@ -1,13 +1,16 @@
-"""The sampler seam of HFPolicy: a `Sampler` protocol, and the default one, a KV-cache loop on token ids.
+"""The sampler seam of HFPolicy: a `Sampler` protocol, `make_sampler`, and the plain KV-cache loop on token ids.
+
+The default sampler is `static` (static_sampler.py: a shared prefill per distinct prompt, a preallocated
+cache, a lean decode step; built on this file's KVCacheSampler, same tokens). `kv_cache` is the plain loop.
 
 A sampler knows only token ids (nanochat's engine is the model): `sample(prompts, ...)` returns the new
 ids of each prompt (ending with an EOS id when one was sampled), `sync(model)` is called after every
 optimiser step so it samples from the current weights. HFPolicy builds its sampler from a spec:
-`kv_cache` (below), or "module:Class" of your own (a vLLM engine, speculative decoding, ...), built as
+`static`, `kv_cache` (below), or "module:Class" of your own (a vLLM engine, speculative decoding, ...), built as
 `Class(model, eos_ids=..., pad_id=..., dtype=...)`. Adding a sampler is one new file and one config value:
 `python -m reasongym.train agent.sampler=my_pkg.vllm_sampler:VLLMSampler`.
 
-Why not `model.generate` for the default? On a CPU the decode step of a small model is bound by
+Why not `model.generate`? On a CPU the decode step of a small model is bound by
 per-operation overhead and memory traffic, not arithmetic. Two things help: (1) rows that reached EOS
 leave the batch (and the KV cache) at once, instead of being padded to the longest rollout; (2) sampling
 runs on a bf16 copy of the weights where bf16 is fast (AMX / CUDA), synchronised from the trained weights
