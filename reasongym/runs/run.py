@@ -63,9 +63,21 @@ def run_folder(cfg, prefix: str) -> Path:
     return Path(cfg.run_dir) / cfg.name if cfg.name else next_run_dir(cfg.run_dir, prefix)
 
 
+def accelerator() -> Accelerator:
+    """accelerate without its own mixed precision: reasongym casts itself (`precision=`, lm/precision.py).
+    accelerate's state is one per process, so another trainer run earlier in this process (TRL in a
+    notebook) may have fixed it to bf16; that would silently change every number, so it is an error."""
+    try:
+        return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no")
+    except ValueError as exc:
+        raise ConfigError("accelerate was already set up in this process by another trainer "
+                          f"({str(exc).splitlines()[0][:120]}); reasongym sets its own precision (precision=): "
+                          "run it in a fresh Python process") from None
+
+
 class Run:
     def __init__(self, cfg, *, prefix: str, stages: tuple[str, ...], command: str, config_yaml: str):
-        self.acc = Accelerator(cpu=not torch.cuda.is_available())
+        self.acc = accelerator()
         self.main = self.acc.is_main_process
         self.folder = self._agree(run_folder(cfg, prefix))
         self.fresh, self.command = not cfg.resume, command

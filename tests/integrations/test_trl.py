@@ -18,6 +18,16 @@ trl = pytest.importorskip("trl", reason="TRL is not installed (pip install 'reas
 TOY = "reasongym-test/Lowercase-v0"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_accelerate_state():
+    """TRL's trainer fixes accelerate's one-per-process state (bf16 here); later tests in this process
+    train with reasongym, which refuses a state it did not set up: leave none behind."""
+    yield
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
 def test_reward_contract_plain_and_conversational():
     rows = dataset("reasongym/Math-v0", n=2)
     assert set(rows.column_names) >= {"prompt", "task", "task_id", "env_id", "env_kwargs"}

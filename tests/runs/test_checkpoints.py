@@ -141,3 +141,20 @@ def test_time_cadence_and_a_failed_start_leaves_no_folder(tmp_path):
         with open_run(cfg, prefix="x", command="python -m x", config_yaml="a: 1\n"):
             raise RuntimeError("model failed to load")
     assert not (tmp_path / "broken").exists()
+
+
+def test_a_run_refuses_accelerate_state_that_another_trainer_fixed_in_this_process():
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    from reasongym.cli import ConfigError
+    from reasongym.runs.run import accelerator
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    try:
+        Accelerator(cpu=True, mixed_precision="bf16")  # what TRL's trainer leaves behind
+        with pytest.raises(ConfigError, match="fresh Python process"):
+            accelerator()
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)
+    assert accelerator().mixed_precision == "no"
