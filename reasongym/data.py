@@ -16,13 +16,27 @@ empty folder to play a user who has no `../shared`).
     data_file("gsm8k_test.jsonl")                   # Path to the shipped gsm8k_test.jsonl.gz
     data_file("mbpp.jsonl", path="my/mbpp.jsonl")   # the explicit path wins (it must exist)
     python -m reasongym.data                        # where each shipped file resolves on this machine
+
+It also holds the two constants every split and held-out list agrees on: `split_of_key` (a hash of a
+key, 20% held out: tasks split by id, rankings by their first user message) and HELDOUT_SEED (the seed
+of the fixed held-out list that both the trainer's evaluations and `reasongym.evaluate` draw).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
+
+HELDOUT_PERCENT = 20  # share of every task space (procedural, files, rankings) held out for evaluation
+HELDOUT_SEED = 12345  # seed of the fixed held-out task list of procedural envs (train and evaluate use it)
+
+
+def split_of_key(key: str, heldout_percent: int = HELDOUT_PERCENT) -> str:
+    """'heldout' or 'train' from a hash of `key`: stable across runs, machines and file order."""
+    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
+    return "heldout" if bucket < heldout_percent else "train"
 
 PACKAGE_DATA = Path(__file__).resolve().parent / "datasets"
 SHIPPED = ("gsm8k_test.jsonl", "math500_test.jsonl", "HumanEval.jsonl.gz", "mbpp.jsonl")

@@ -31,6 +31,7 @@ import numpy as np
 from reasongym.agents.rollout import EnvPool, collect
 from reasongym.cli import PRECISIONS, ConfigError, check_values, parse_cli, run_cli
 from reasongym.core import SamplingParams, content_hash
+from reasongym.data import HELDOUT_SEED
 from reasongym.evaluation import contamination as contam
 from reasongym.evaluation.policies import PolicySpec, load_policy, parse_policy
 from reasongym.evaluation.report import announce_contamination, check_settings, print_summary, write_report
@@ -43,7 +44,7 @@ from reasongym.evaluation.scoring import (
     task_scores,
     tool_success,
 )
-from reasongym.evaluation.suites import HELDOUT_SEED, Suite, load_suite
+from reasongym.evaluation.suites import Suite, load_suite
 from reasongym.runs.progress import Progress
 
 

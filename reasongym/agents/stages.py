@@ -17,6 +17,7 @@ from accelerate.utils import gather_object
 
 from reasongym.agents.rollout import EnvPool, Row, collect
 from reasongym.core import SamplingParams, Task
+from reasongym.data import HELDOUT_SEED
 from reasongym.runs.progress import Progress, accuracy_line
 
 STAGES = {"sft": 1, "grpo": 2, "eval": 3}
@@ -65,7 +66,7 @@ def heldout_tasks(cfg, env_id: str, env_kwargs: dict) -> tuple[EnvPool | None, l
     if source is None or not hasattr(source, "take"):
         raise ConfigError(f"{eval_id}: the environment exposes no task set (env.unwrapped.tasks); set "
                           "eval_every=0 or env.eval_name=<a held-out environment>")
-    return pool, list(source.take(cfg.eval_tasks, seed=12345))
+    return pool, list(source.take(cfg.eval_tasks, seed=HELDOUT_SEED))
 
 
 def evaluate_greedy(policy, pool: EnvPool, tasks: list[Task], acc, max_new_tokens: int,

@@ -18,7 +18,6 @@ for little while shared names and numbers count for much; an inverted index keep
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -30,16 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reasongym.core import Task
+from reasongym.data import HELDOUT_PERCENT, split_of_key
 
 SPLITS = ("train", "heldout")
-HELDOUT_PERCENT = 20  # share of the procedural task space reserved for held-out evaluation
 
 
 def split_of(task: Task, heldout_percent: int = HELDOUT_PERCENT) -> str:
     """'heldout' or 'train', from a hash of the task's split key (stable across runs and machines)."""
-    key = str(task.meta.get("split_key", task.id))
-    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
-    return "heldout" if bucket < heldout_percent else "train"
+    return split_of_key(str(task.meta.get("split_key", task.id)), heldout_percent)
 
 
 class TaskSet(ABC):

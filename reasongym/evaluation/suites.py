@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.core import Task, content_hash
-from reasongym.data import data_dirs, data_file  # noqa: F401 - data_dirs re-exported (tests/test_audit_builtin.py)
+from reasongym.data import HELDOUT_SEED, data_dirs, data_file  # noqa: F401 - data_dirs re-exported (tests/test_audit_builtin.py)
 from reasongym.registry import make, resolve
 
 DATA_FILES = {
@@ -38,7 +38,6 @@ DATA_FILES = {
 }
 EVAL_DEFAULTS = {"reasongym/MBPP-v0": {"split": "heldout"}}  # the benchmark is MBPP's test split (tasks 11-510)
 ENDLESS_DEFAULT = 200  # tasks taken from a procedural (endless) task set when limit=0
-HELDOUT_SEED = 12345  # seed of the fixed held-out list (the trainer's held-out evaluation uses it too)
 
 
 def default_path(env_id: str) -> str | None:

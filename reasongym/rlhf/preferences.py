@@ -23,7 +23,6 @@ Bad rows raise `PreferenceDataError` naming the file, line and field. Standard l
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import unicodedata
@@ -33,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.core import Messages
+from reasongym.data import HELDOUT_PERCENT, split_of_key
 
-HELDOUT_PERCENT = 20
 HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
 _TURN = re.compile(r"\n\n(Human|Assistant):[ \t]?")
 ROLES = {"Human": "user", "Assistant": "assistant"}
@@ -76,12 +75,6 @@ def prompt_key(prompt: Sequence[dict[str, str]]) -> str:
     """The split key of a prompt: its first user message, normalised (case, spacing, unicode form)."""
     first = next((m["content"] for m in prompt if m["role"] == "user"), "")
     return " ".join(unicodedata.normalize("NFKC", first).lower().split())
-
-
-def split_of_key(key: str, heldout_percent: int = HELDOUT_PERCENT) -> str:
-    """'heldout' or 'train' from a hash of a prompt key: stable across runs, machines and file order."""
-    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
-    return "heldout" if bucket < heldout_percent else "train"
 
 
 def split_rankings(rankings: Sequence[Ranking], heldout_percent: int = HELDOUT_PERCENT
