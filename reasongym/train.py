@@ -89,6 +89,7 @@ def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict):
     policy = HFPolicy.load(cfg.model, device=session.acc.device, precision=cfg.precision, lora_r=a.lora_r,
                            lora_alpha=a.lora_alpha or 2 * a.lora_r, lora_dropout=a.lora_dropout, sampler=a.sampler)
     pool = EnvPool(env_id, env_kwargs, size=a.prompts_per_step // world * a.group_size)
+    check_contract(pool.envs[0], cold_start=cfg.sft.steps > 0)
     check_multiturn_template(policy, pool.envs[0].unwrapped, cfg.model)
     eval_pool, eval_tasks = heldout_tasks(cfg, env_id, env_kwargs)
     session.say(f"reasongym.train: {env_id} {env_kwargs} | policy {policy.name} ({policy.precision}, "
@@ -96,6 +97,16 @@ def set_up(cfg: TrainConfig, session, env_id: str, env_kwargs: dict):
     heldout = Heldout(cfg, policy, eval_pool, eval_tasks, session, a.max_new_tokens)
     return Recipe(cfg, session, policy, env_id, pool, heldout, {"run": str(session.folder), "env": env_id,
                                                                  "env_kwargs": env_kwargs, "model": policy.name})
+
+
+def check_contract(env, cold_start: bool) -> None:
+    """What the trainer needs of an environment (envs/checker.py), checked before the first step."""
+    from reasongym.envs.checker import EnvContractError, check_text_env
+
+    try:
+        check_text_env(env, cold_start=cold_start)
+    except EnvContractError as exc:
+        raise ConfigError(f"env: {exc}") from None
 
 
 def check_multiturn_template(policy, env, model: str | None) -> None:

@@ -88,8 +88,10 @@ class SharedScorer:
 
     # -- dynamic batching ----------------------------------------------------------------------------
     def score(self, prompt: Messages, response: str) -> float:
-        """The raw score of one reply; concurrent callers share forward passes."""
-        return self.score_seq(self.encode(prompt, response))
+        """The raw score of one reply; concurrent callers share forward passes. Text the tokenizer cannot
+        take (a lone surrogate from a byte-level decode) is read with U+FFFD in its place."""
+        prompt = [{**m, "content": _encodable(m["content"])} for m in prompt]
+        return self.score_seq(self.encode(prompt, _encodable(response)))
 
     def score_seq(self, seq: list[int]) -> float:
         req = _Request(seq)
@@ -113,3 +115,7 @@ class SharedScorer:
             raise RuntimeError(f"scoring with the reward model {self.folder} failed: {req.error}") from req.error
         assert req.value is not None
         return round(req.value, DECIMALS)
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else text

@@ -37,7 +37,11 @@ class RewardModelVerifier(Verifier):
         self.normalize, self.inner = normalize, verifier
 
     def verify(self, task: Task, completion: str) -> Verdict:
-        raw = value = self.scorer.score(task.prompt, completion)
+        try:
+            raw = value = self.scorer.score(task.prompt, completion)
+        except Exception as exc:  # a reward path never raises: reward 0, counted as a harness error
+            return Verdict(reward=0.0, correct=False, status="harness_error",
+                           info={"rm_score": None, "rm": 0.0, "error": f"{type(exc).__name__}: {exc}"[:300]})
         if self.normalize == "dataset":
             stats = self.scorer.stats
             if not stats.get("std"):
