@@ -18,12 +18,13 @@ for little while shared names and numbers count for much; an inverted index keep
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -229,3 +230,45 @@ def overlap(a: Iterable[Task], b: Iterable[Task], *, near_threshold: float = 0.8
                                                             other.question))
     report.near_duplicates.sort(key=lambda d: -d.similarity)
     return report
+
+# -- pieces every procedural family (math, code, jagged) shares ---------------------------------------
+DIFFICULTIES = (1, 2, 3, 4, 5)
+
+
+def check_difficulty(difficulty: int) -> int:
+    if int(difficulty) not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    return int(difficulty)
+
+
+def randint(rng: np.random.Generator, low: int, high: int) -> int:
+    """An integer in [low, high] (both ends included)."""
+    return int(rng.integers(low, high + 1))
+
+
+def check_kinds(generators: Mapping[str, Generator], kinds: Sequence[str] | str | None,
+                family: str) -> tuple[str, ...]:
+    """Validate kind names of a family's generators (None = all); an unknown name gets suggestions."""
+    every = tuple(generators)
+    if kinds is None:
+        return every
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if not kinds:
+        raise ValueError(f"kinds is empty; pick some of {every} or pass None for all")
+    for kind in kinds:
+        if kind not in generators:
+            close = difflib.get_close_matches(kind, every, n=3)
+            raise ValueError(f"unknown {family} kind {kind!r}." + (f" Did you mean {', '.join(close)}?" if close else "")
+                             + f" Kinds: {', '.join(every)}")
+    return kinds
+
+
+def mixed_generator(generators: Mapping[str, Generator], kinds: Sequence[str] | None, family: str) -> Generator:
+    """One generator drawing a kind uniformly, then a task of that kind (deterministic per rng)."""
+    chosen = check_kinds(generators, kinds, family)
+
+    def generate(rng: np.random.Generator, difficulty: int) -> Task:
+        return generators[chosen[int(rng.integers(len(chosen)))]](rng, difficulty)
+
+    generate.__name__ = f"{family}:" + "+".join(chosen)
+    return generate

@@ -23,7 +23,6 @@ sort_decimals, multiply, divide, digit_sum (numbers.py); add_days, days_between,
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,6 +35,8 @@ from reasongym.envs.jagged.numbers import compare_decimals, digit_sum, divide, m
 from reasongym.envs.jagged.verifier import JaggedVerifier
 from reasongym.envs.jagged.words import count_letter, count_substring, reverse_word, spell_word
 from reasongym.envs.tasks import ProceduralTaskSet
+from reasongym.envs.tasks import check_kinds as tasks_check_kinds
+from reasongym.envs.tasks import mixed_generator as tasks_mixed_generator
 from reasongym.verifiers.rewards import WeightedReward
 
 GENERATORS: dict[str, Callable[[np.random.Generator, int], Task]] = {
@@ -49,29 +50,13 @@ __all__ = ["GENERATORS", "INSTRUCTION", "KINDS", "JaggedEnv", "JaggedVerifier", 
 
 
 def check_kinds(kinds: Sequence[str] | str | None) -> tuple[str, ...]:
-    """Validate kind names (None = all); an unknown name gets suggestions."""
-    if kinds is None:
-        return KINDS
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    if not kinds:
-        raise ValueError(f"kinds is empty; pick some of {KINDS} or pass None for all")
-    for kind in kinds:
-        if kind not in GENERATORS:
-            close = difflib.get_close_matches(kind, KINDS, n=3)
-            raise ValueError(f"unknown jagged kind {kind!r}." + (f" Did you mean {', '.join(close)}?" if close else "")
-                             + f" Kinds: {', '.join(KINDS)}")
-    return kinds
+    """Validate jagged kind names (None = all); an unknown name gets suggestions."""
+    return tasks_check_kinds(GENERATORS, kinds, "jagged")
 
 
 def mixed_generator(kinds: Sequence[str] | None = None) -> Callable[[np.random.Generator, int], Task]:
-    """One generator drawing a kind uniformly, then a task of that kind (deterministic per rng)."""
-    chosen = check_kinds(kinds)
-
-    def generate(rng: np.random.Generator, difficulty: int) -> Task:
-        return GENERATORS[chosen[int(rng.integers(len(chosen)))]](rng, difficulty)
-
-    generate.__name__ = "jagged:" + "+".join(chosen)
-    return generate
+    """One generator drawing a jagged kind uniformly, then a task of that kind (deterministic per rng)."""
+    return tasks_mixed_generator(GENERATORS, kinds, "jagged")
 
 
 class JaggedEnv(TextEnv):

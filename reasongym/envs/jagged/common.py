@@ -24,9 +24,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from reasongym.core import Task
+from reasongym.envs.tasks import DIFFICULTIES, check_difficulty, randint  # noqa: F401 - shared by every family
 
 INSTRUCTION = "Put the final answer in \\boxed{}."
-DIFFICULTIES = (1, 2, 3, 4, 5)
 ANSWER_TYPES = ("int", "decimal", "list", "word", "letters", "date", "weekday")
 
 
@@ -41,15 +41,6 @@ def make_task(kind: str, difficulty: int, question: str, answer: str, steps: Seq
                        tool_code=tool_code.strip() + "\n", **extra)
 
 
-def check_difficulty(difficulty: int) -> int:
-    if int(difficulty) not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
-    return int(difficulty)
-
-
-def randint(rng: np.random.Generator, low: int, high: int) -> int:
-    """An integer in [low, high] (both ends included)."""
-    return int(rng.integers(low, high + 1))
 
 
 def choice(rng: np.random.Generator, items: Sequence):

@@ -22,7 +22,6 @@ same class with `kinds=["arithmetic"]` (alias `arithmetic`), not a separate id.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +37,8 @@ from reasongym.envs.math.gen.arith import arithmetic, fractions
 from reasongym.envs.math.gen.equations import linear_equation, linear_system
 from reasongym.envs.math.gen.words import word_problem
 from reasongym.envs.tasks import ProceduralTaskSet, TaskList, TaskSet
+from reasongym.envs.tasks import check_kinds as tasks_check_kinds
+from reasongym.envs.tasks import mixed_generator as tasks_mixed_generator
 from reasongym.verifiers.math.verifier import MathVerifier
 from reasongym.verifiers.rewards import WeightedReward
 
@@ -55,29 +56,13 @@ KINDS = tuple(GENERATORS)
 
 
 def check_kinds(kinds: Sequence[str] | str | None) -> tuple[str, ...]:
-    """Validate a list of kind names (None = all); unknown names get suggestions."""
-    if kinds is None:
-        return KINDS
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    if not kinds:
-        raise ValueError(f"kinds is empty; pick some of {KINDS} or pass None for all")
-    for kind in kinds:
-        if kind not in GENERATORS:
-            close = difflib.get_close_matches(kind, KINDS, n=3)
-            raise ValueError(f"unknown math kind {kind!r}." + (f" Did you mean {', '.join(close)}?" if close else "")
-                             + f" Kinds: {', '.join(KINDS)}")
-    return kinds
+    """Validate a list of math kind names (None = all); unknown names get suggestions."""
+    return tasks_check_kinds(GENERATORS, kinds, "math")
 
 
 def mixed_generator(kinds: Sequence[str] | None = None) -> Callable[[np.random.Generator, int], Task]:
-    """One generator drawing a kind uniformly, then a task of that kind (deterministic per rng)."""
-    chosen = check_kinds(kinds)
-
-    def generate(rng: np.random.Generator, difficulty: int) -> Task:
-        return GENERATORS[chosen[int(rng.integers(len(chosen)))]](rng, difficulty)
-
-    generate.__name__ = "math:" + "+".join(chosen)
-    return generate
+    """One generator drawing a math kind uniformly, then a task of that kind (deterministic per rng)."""
+    return tasks_mixed_generator(GENERATORS, kinds, "math")
 
 
 def math_feedback(task: Task, verdict: Verdict) -> str:

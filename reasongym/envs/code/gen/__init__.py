@@ -28,10 +28,10 @@ import numpy as np
 
 from reasongym.core import Task
 from reasongym.envs.code.gen.families import FAMILIES, Spec
+from reasongym.envs.tasks import DIFFICULTIES, check_difficulty, randint  # noqa: F401 - shared by every family
 
 INSTRUCTION = ("Answer with the complete function (and any imports it needs) in one ```python code block. "
                "Do not read input or print; just define the function.")
-DIFFICULTIES = (1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class Family:
     level: int
     make: Callable[[np.random.Generator, int], Spec]
 
-
-def check_difficulty(difficulty: int) -> int:
-    if int(difficulty) not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
-    return int(difficulty)
 
 
 def families_for(difficulty: int, names: tuple[str, ...] | None = None) -> list[Family]:

@@ -32,10 +32,10 @@ from fractions import Fraction
 import numpy as np
 
 from reasongym.core import Task
+from reasongym.envs.tasks import DIFFICULTIES, check_difficulty, randint  # noqa: F401 - shared by every family
 from reasongym.verifiers.math.form import check_form_name
 
 INSTRUCTION = "Put the final answer in \\boxed{}."
-DIFFICULTIES = (1, 2, 3, 4, 5)
 
 
 def make_task(kind: str, difficulty: int, question: str, answer: str, steps: Sequence[str],
@@ -74,17 +74,8 @@ def no_echo(generator: Callable[[np.random.Generator, int], Task], tries: int = 
     return generate
 
 
-def check_difficulty(difficulty: int) -> int:
-    if int(difficulty) not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
-    return int(difficulty)
-
 
 # -- random helpers ---------------------------------------------------------------------------------
-def randint(rng: np.random.Generator, low: int, high: int) -> int:
-    """An integer in [low, high] (both ends included)."""
-    return int(rng.integers(low, high + 1))
-
 
 def nonzero(rng: np.random.Generator, low: int, high: int) -> int:
     """An integer in [low, high] other than 0."""
