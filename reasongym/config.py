@@ -58,7 +58,8 @@ class AgentConfig(LossConfig):
     """Pass-rate curriculum (agents/curriculum.py): ask the environment for tasks near curriculum_target,
     by (kind, difficulty) for procedural envs, by per-task history for file envs."""
     curriculum_target: float = 0.5
-    """Pass rate the curriculum aims at (the reward variance p(1-p) is largest at 0.5)."""
+    """Pass rate an unseen cell or task is assumed to have; the curriculum weighs each by the chance that a
+    group at its pass rate has signal (largest at 0.5)."""
     curriculum_max_difficulty: int = 2
     """Highest difficulty a procedural curriculum asks for (difficulties 1..this)."""
     lr: float = 5e-5

@@ -34,10 +34,10 @@ def test_cells_near_the_target_pass_rate_are_asked_for_most():
     for _ in range(5):  # arithmetic d1 at 1/2, linear d1 solved, everything at d2 failed
         tasks = [env.reset(seed=0, options={"kind": k, "difficulty": d})[1]["task"]
                  for k in ("arithmetic", "linear") for d in (1, 2)]
-        cur.update(tasks, [[1, 0] * 4, [1] * 8, [0] * 8, [0] * 8])
+        cur.update(tasks, [[1, 0] * 4, [0] * 8, [1] * 8, [0] * 8])  # (arithmetic, 1), (arithmetic, 2), ...
     assert cur.pass_rates()["arithmetic/d1"] == pytest.approx(0.5)
     picked = Counter(cur.key(t) for t in cur.pick(env, list(range(200))))
-    assert picked["arithmetic/d1"] > 0.6 * 200 and all(picked[k] < 40 for k in picked if k != "arithmetic/d1")
+    assert picked["arithmetic/d1"] > 0.6 * 200 and all(picked[k] < 0.15 * 200 for k in picked if k != "arithmetic/d1")
     again = Curriculum(env, target=0.5, max_difficulty=2)
     again.load_state_dict(cur.state_dict())  # a resumed run picks the same tasks
     assert again.pick(env, [7, 8, 9]) == cur.pick(env, [7, 8, 9])
@@ -53,7 +53,7 @@ def test_file_envs_use_per_task_history():
         cur.update(TASKS, [[1] * 8 if i < 6 else [1, 0] * 4 for i in range(len(TASKS))])  # 6 solved tasks
     picked = Counter(t.id for t in cur.pick(env, list(range(300))))
     useful = sum(picked[t.id] for t in TASKS[6:])
-    assert useful > 0.45 * 300  # 2 of 8 tasks: a quarter of the draws without the curriculum
+    assert useful > 0.35 * 300  # 2 of 8 tasks: a quarter of the draws without the curriculum
 
 
 def test_the_difficulty_mix_of_a_step():

@@ -13,15 +13,16 @@ How: pass rates are kept per cell (kind, difficulty) for procedural environments
 `reset(options={"difficulty": d, "kind": k})` (reasongym/Math-v0), and per task for everything else
 (file environments: GSM8K, MATH, code). Both are exponentially decayed counts, so a cell the policy has
 outgrown is seen as such after a few steps. A cell or task is chosen with weight
-`floor + exp(-((p - target) / width)^2)`, where an unseen one counts as being at the target (so it is
-tried); per-task sampling draws a few candidate tasks per seed and keeps the best-weighted one. Every
+`floor + 1 - p^G - (1 - p)^G`, the chance that a group of G samples at pass rate p has signal (largest at
+p = 1/2, and it tells a 10% cell from a 0% one, which matters for a small model whose best cells are far
+below 1/2); an unseen one counts as being at `target` (so it is tried), with a tenth of a trial of weight;
+per-task sampling draws a few candidate tasks per seed and picks one by weight. Every
 choice is a pure function of the reset seed and the curriculum's state, and the state is saved with the
 run (state_dict), so a resumed run picks the same tasks.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
@@ -33,20 +34,20 @@ CANDIDATES = 4
 
 
 class Curriculum:
-    def __init__(self, env, *, target: float = 0.5, max_difficulty: int = 3, width: float = 0.25,
-                 floor: float = 0.05, decay: float = 0.8):
+    def __init__(self, env, *, target: float = 0.5, max_difficulty: int = 3, group_size: int = 8,
+                 floor: float = 0.02, decay: float = 0.9):
         base = env.unwrapped
         self.kinds = tuple(getattr(base, "kinds", ()) or ())
         self.cells = [(k, d) for k in self.kinds for d in range(1, max_difficulty + 1)]
         self.by_cell = bool(self.cells) and hasattr(base, "difficulty")
-        self.target, self.width, self.floor, self.decay = target, width, floor, decay
+        self.target, self.group_size, self.floor, self.decay = target, group_size, floor, decay
         self.stats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # key -> [passes, trials]
 
     # -- choosing ------------------------------------------------------------------------------------
     def weight(self, key: str) -> float:
         passes, trials = self.stats.get(key, (0.0, 0.0))
-        p = (passes + self.target) / (trials + 1.0)  # one pseudo-trial at the target: unseen -> target
-        return self.floor + math.exp(-(((p - self.target) / self.width) ** 2))
+        p = (passes + 0.1 * self.target) / (trials + 0.1)  # a tenth of a pseudo-trial at the target: unseen -> target
+        return self.floor + 1.0 - p ** self.group_size - (1.0 - p) ** self.group_size
 
     def pick(self, env, seeds: list[int]) -> list[Task]:
         """One task per reset seed, near the target pass rate."""

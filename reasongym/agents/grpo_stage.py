@@ -46,7 +46,7 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     cfg, run, total = r.cfg, r.run, r.cfg.steps
     learner, done = make_learner(r), 0
     a = cfg.agent
-    r.curriculum = Curriculum(r.pool.envs[0], target=a.curriculum_target,
+    r.curriculum = Curriculum(r.pool.envs[0], target=a.curriculum_target, group_size=a.group_size,
                               max_difficulty=a.curriculum_max_difficulty) if a.curriculum else None
     if resume_from is not None:
         weights_only = resume_from.name.endswith("-00000")  # the cold start's weights, GRPO's own optimizer
