@@ -49,7 +49,7 @@ def _run(args, **kw):
 
 
 def test_two_processes_give_the_same_update_as_one(tiny_model_dir, tmp_path):
-    script = str(ROOT / "tests" / "dist_update.py")
+    script = str(ROOT / "tests" / "fixtures" / "dist_update.py")
     one = _run([sys.executable, script, str(tiny_model_dir), str(tmp_path / "one.pt")])
     assert one.returncode == 0, one.stderr[-2000:]
     two = _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", script,
