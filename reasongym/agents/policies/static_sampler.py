@@ -16,7 +16,7 @@ Why it is faster than KVCacheSampler on a CPU (same weights, same arithmetic, sa
   (a compaction copies the cache, so it is not done for every finished row).
 
 The random stream is KVCacheSampler's (one uniform per live row per step, rows in prompt order), so with
-the same seed both samplers draw the same tokens wherever their logits agree (tests/test_sampler.py).
+the same seed both samplers draw the same tokens wherever their logits agree (tests/agents/test_sampler.py).
 Architectures: Llama, Mistral (no sliding window), Qwen2, Qwen3; others fall back to KVCacheSampler's loop.
 """
 

@@ -1,7 +1,7 @@
 """Dynamic sampling in the GRPO stage (reasongym/agents/grpo_stage.py): groups without signal are not
 trained on, extra rounds refill the step within their budget, and every step logs where its tokens went.
 
-    python -m pytest -q tests/test_dynamic_sampling.py
+    python -m pytest -q tests/agents/test_dynamic_sampling.py
 """
 
 import torch

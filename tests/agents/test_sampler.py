@@ -1,7 +1,7 @@
 """The sampler seam of HFPolicy: a sampler is injected by spec (a name, "module:Class", an instance), synced
 after every update, one config value of `train` (agent.sampler=); bad specs say what to do.
 
-    python -m pytest -q tests/test_sampler.py
+    python -m pytest -q tests/agents/test_sampler.py
 """
 
 import pytest
@@ -34,7 +34,7 @@ class Recording:
 
 
 def test_the_sampler_is_injected_by_spec_and_synced_after_updates(tiny_model_dir):
-    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler="tests.test_sampler:Recording")
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler="tests.agents.test_sampler:Recording")
     greedy = SamplingParams(temperature=0, max_new_tokens=5)
     [c] = pol.act([MSG], greedy)
     sampler = pol.sampler()
@@ -58,15 +58,15 @@ def test_a_sampler_is_one_config_value_of_train(tiny_model_dir, tmp_path):
     from tests.test_trainer import toy_args
 
     Recording.built.clear()
-    train_main(toy_args(tiny_model_dir, tmp_path, "steps=2", "eval_every=0", "agent.sampler=tests.test_sampler:Recording",
+    train_main(toy_args(tiny_model_dir, tmp_path, "steps=2", "eval_every=0", "agent.sampler=tests.agents.test_sampler:Recording",
                           "agent.dynamic_sampling=false"))
     [sampler] = Recording.built
     assert len(sampler.calls) == 2 and sampler.syncs == 1  # two rounds of rollouts, a sync after step 1
 
 
 @pytest.mark.parametrize("spec, match", [("vllm", "use one of"), ("no.such.module:X", "cannot import"),
-                                         ("tests.test_sampler:MSG", "neither a Sampler"),
-                                         ("tests.test_sampler:NoSync", "lacks sample")])
+                                         ("tests.agents.test_sampler:MSG", "neither a Sampler"),
+                                         ("tests.agents.test_sampler:NoSync", "lacks sample")])
 def test_a_bad_sampler_spec_says_what_to_do(tiny_model_dir, spec, match):
     pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler=spec)
     with pytest.raises((ValueError, TypeError), match=match):

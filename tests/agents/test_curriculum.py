@@ -1,6 +1,6 @@
 """The pass-rate curriculum (reasongym/agents/curriculum.py) and the reset options it uses.
 
-    python -m pytest -q tests/test_curriculum.py
+    python -m pytest -q tests/agents/test_curriculum.py
 """
 
 from collections import Counter
