@@ -69,11 +69,7 @@ class TextEnv(gymnasium.Env):
         return copy.deepcopy(self.messages), self._info()
 
     def step(self, action: str):
-        if self.task is None or self.done:
-            raise RuntimeError("step() called before reset() or after the episode ended; call reset()")
-        if not isinstance(action, str):
-            raise TypeError(f"action must be the completion text (str), got {type(action).__name__}")
-        self.turn += 1
+        self._start_turn(action)
         verdict = self.verify(self.task, action)
         score, parts = self.reward_fn(self.task, action, verdict)
         score -= self.turn_penalty * (self.turn - 1)
@@ -97,6 +93,14 @@ class TextEnv(gymnasium.Env):
         return None
 
     # -- hooks for subclasses ----------------------------------------------------------------------
+    def _start_turn(self, action: str) -> None:
+        """What every step begins with (here and in subclasses): an open episode and a text action."""
+        if self.task is None or self.done:
+            raise RuntimeError("step() called before reset() or after the episode ended; call reset()")
+        if not isinstance(action, str):
+            raise TypeError(f"action must be the completion text (str), got {type(action).__name__}")
+        self.turn += 1
+
     def verify(self, task: Task, completion: str) -> Verdict:
         return self.verifier.verify(task, completion)
 

@@ -90,11 +90,7 @@ class PythonToolEnv(TextEnv):
         return copy.deepcopy(self.messages), info
 
     def step(self, action: str):
-        if self.task is None or self.done:
-            raise RuntimeError("step() called before reset() or after the episode ended; call reset()")
-        if not isinstance(action, str):
-            raise TypeError(f"action must be the completion text (str), got {type(action).__name__}")
-        self.turn += 1
+        self._start_turn(action)
         self.messages.append({"role": "assistant", "content": action})
         call = find_call(action) if self.max_turns > 1 else None
         if call is not None and self.stats["tool_calls"] < self.max_calls:
