@@ -37,7 +37,7 @@ def cold_start(r: Recipe, resume_from: Path | None = None, *, then_grpo: bool = 
         for step in range(done + 1, total + 1):
             t0 = time.time()
             tasks = pick_tasks(r.pool.envs[0], task_seeds(cfg.sft.seed, "sft", step, cfg.sft.batch_size)[rank::world])
-            stats = learner.sft_step(sft_rows(r.policy, tasks, r.env_id))
+            stats = learner.sft_step(sft_rows(r.policy, tasks, r.env_id, r.pool.envs[0]))
             run.log.metrics({"phase": "sft", "step": step, **stats, "step_time": time.time() - t0,
                              "minutes": run.minutes()})
             record_tasks(run, tasks, "sft")

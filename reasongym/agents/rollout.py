@@ -121,23 +121,44 @@ def episode_row(rollout: Rollout, policy) -> Row:
         ids += sampled
         mask += [1] * len(sampled)
         if k + 1 < len(rollout.turns):
-            between = _between_turns(policy, turn, rollout.turns[k + 1].observation)
+            ended = bool(sampled) and sampled[-1] in policy.eos_ids
+            between = between_turns(policy, turn.observation, turn.completion.text, ended,
+                                    rollout.turns[k + 1].observation)
             ids += between
             mask += [0] * len(between)
     return Row(ids, mask, rollout.reward)
 
 
-def _between_turns(policy, turn: Turn, next_obs) -> list[int]:
-    """Tokens the chat template puts between a sampled reply and the next generation prompt."""
+def transcript_row(policy, messages: list[dict]) -> Row:
+    """A written transcript (a worked tool-using episode for the cold start) as one row built the way
+    `episode_row` builds a sampled one: each assistant message's tokens plus EOS carry mask 1, the prompt
+    and everything the environment said carry mask 0."""
+    turns = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
+    if not turns:
+        raise ValueError("a transcript for the cold start needs at least one assistant message")
+    ids = policy.encode_chat(messages[:turns[0]])
+    mask = [0] * len(ids)
+    for k, i in enumerate(turns):
+        reply = policy.tokenizer.encode(messages[i]["content"], add_special_tokens=False) + [policy.eos_ids[0]]
+        ids += reply
+        mask += [1] * len(reply)
+        if k + 1 < len(turns):
+            between = between_turns(policy, messages[:i], messages[i]["content"], True, messages[:turns[k + 1]])
+            ids += between
+            mask += [0] * len(between)
+    return Row(ids, mask)
+
+
+def between_turns(policy, observation, reply: str, ended: bool, next_obs) -> list[int]:
+    """Tokens the chat template puts between a reply (that closed with EOS when `ended`) and the next
+    generation prompt."""
     tok = policy.tokenizer
-    before = tok.apply_chat_template(turn.observation, add_generation_prompt=True, tokenize=False)
+    before = tok.apply_chat_template(observation, add_generation_prompt=True, tokenize=False)
     after = tok.apply_chat_template(next_obs, add_generation_prompt=True, tokenize=False)
-    reply = turn.completion.text
     if not after.startswith(before + reply):
         raise ValueError("the chat template re-renders earlier turns differently; multi-turn rows need a "
                          "template that renders each transcript as a prefix of the next")
     rest = after[len(before) + len(reply):]
-    ended = bool(turn.completion.token_ids) and turn.completion.token_ids[-1] in policy.eos_ids
     eos_text = tok.decode([policy.eos_ids[0]]) if ended else ""
     if eos_text and rest.startswith(eos_text):
         rest = rest[len(eos_text):]  # the sampled EOS already closed the reply

@@ -2,7 +2,8 @@
 
 - `task_seeds(seed, stage, step, n)`: the reset seeds that choose a step's tasks. The step number *is* the
   data position, so a resumed run (or a run on another number of processes) sees the same tasks.
-- `sft_rows`: prompt + worked solution (`task.meta["solution"]`) as a training row, loss on the solution.
+- `sft_rows`: prompt + worked solution (`task.meta["solution"]`) as a training row, loss on the solution;
+  for an env that writes worked episodes (a tool env), the whole transcript, loss on the assistant turns.
 - `heldout_tasks` / `evaluate_greedy` / `Heldout`: a fixed list of held-out tasks, greedy accuracy on it
   (split over processes and gathered, with a labelled progress bar), and the evaluation of a run: a metrics
   row, one line on screen with a Wilson interval and the change since the cold start, fresh plots.
@@ -15,13 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from accelerate.utils import gather_object
 
-from reasongym.agents.rollout import EnvPool, Row, collect
+from reasongym.agents.rollout import EnvPool, Row, collect, transcript_row
 from reasongym.core import SamplingParams, Task
 from reasongym.data import HELDOUT_SEED
 from reasongym.runs.progress import Progress, accuracy_line
 
 STAGES = {"sft": 1, "grpo": 2, "eval": 3}
-EVAL_BATCH = 16
+EVAL_BATCH = 64
 """Held-out episodes generated per call, so the evaluation bar moves (greedy: the batch size does not
 change what is generated beyond float noise of padding)."""
 
@@ -32,14 +33,22 @@ def task_seeds(seed: int, stage: str, step: int, n: int) -> list[int]:
     return [int(s) for s in ss.generate_state(n, dtype=np.uint32)]
 
 
-def sft_rows(policy, tasks: list[Task], env_id: str) -> list[Row]:
+def sft_rows(policy, tasks: list[Task], env_id: str, env=None) -> list[Row]:
+    """Cold-start rows. An environment that writes worked episodes (`env.unwrapped.demonstration(task)`,
+    e.g. a tool env: call, output, boxed answer) gives whole transcripts with the loss on its assistant
+    turns; otherwise the row is the task's prompt and `task.meta["solution"]`."""
+    demo = getattr(getattr(env, "unwrapped", env), "demonstration", None)
     rows = []
     for t in tasks:
+        transcript = demo(t) if demo is not None else None
+        if transcript is not None:
+            rows.append(transcript_row(policy, transcript))
+            continue
         solution = t.meta.get("solution")
         if not solution:
             raise ValueError(f"{env_id}: task {t.id} has no worked solution (task.meta['solution']) for the "
                              "cold start; set sft.steps=0, or start from an SFT model")
-        prompt = policy.encode_chat(t.prompt)
+        prompt = policy.encode_chat(env.reset(options={"task": t})[0] if demo is not None else t.prompt)
         answer = policy.tokenizer.encode(solution, add_special_tokens=False) + [policy.eos_ids[0]]
         rows.append(Row(prompt + answer, [0] * len(prompt) + [1] * len(answer)))
     return rows

@@ -17,6 +17,7 @@ import pytest
 
 import reasongym  # noqa: F401 - registers the ids
 from reasongym.agents.rollout import EnvPool, collect, episode_row, pick_tasks
+from reasongym.agents.stages import sft_rows
 from reasongym.core import Completion, SamplingParams
 from reasongym.envs.tool import PythonSession, demonstration, find_call
 from tests.fixtures.tiny_model import build_tiny_tokenizer
@@ -166,3 +167,27 @@ def test_a_demonstration_is_a_full_reward_tool_episode_for_the_cold_start():
     assert [m["role"] for m in msgs][-3:] == ["assistant", "tool", "assistant"]
     assert task.meta["tool_code"] in msgs[-3]["content"] and f"\\boxed{{{task.answer}}}" in msgs[-1]["content"]
     assert msgs[-2]["content"].startswith(str(task.answer).split(".")[0])
+
+
+def test_the_cold_start_of_a_tool_env_trains_on_worked_tool_episodes():
+    """sft_rows on a tool env: whole demonstrations, loss on the assistant turns (call and answer, each
+    closed by EOS), never on the prompt or the tool's output."""
+    env = gymnasium.make("reasongym/JaggedTool-v0", difficulty=2)
+    tasks = env.unwrapped.tasks.take(3, seed=1)
+    policy = ToolUser(tasks)
+    rows = sft_rows(policy, tasks, "reasongym/JaggedTool-v0", env)
+    tok = policy.tokenizer
+    for task, row in zip(tasks, rows):
+        msgs = demonstration(env.unwrapped, task)
+        replies = [m["content"] for m in msgs if m["role"] == "assistant"]
+        sampled = tok.decode([i for i, m in zip(row.input_ids, row.mask) if m])
+        eos = tok.decode([tok.eos_token_id])
+        assert sampled == "".join(r + eos for r in replies)
+        assert task.meta["tool_code"] in sampled and f"\\boxed{{{task.answer}}}" in sampled
+        env_side = tok.decode([i for i, m in zip(row.input_ids, row.mask) if not m])
+        assert msgs[-2]["role"] == "tool" and msgs[-2]["content"] in env_side and "You can run Python" in env_side
+    plain = gymnasium.make("reasongym/Jagged-v0", difficulty=2)
+    (row,) = sft_rows(policy, tasks[:1], "reasongym/Jagged-v0", plain)   # no tool: the worked solution
+    assert tok.decode([i for i, m in zip(row.input_ids, row.mask) if m]).startswith(tasks[0].meta["solution"])
+    env.close()
+    plain.close()

@@ -30,7 +30,8 @@ memory), `tool_timeouts`, `tool_used`, and `final` (whether this step was the fi
 steps also carry `tool_status` and `tool_form`.
 
 Cold start: `demonstration(env, task)` is a worked tool-using transcript (the task's `tool_code`, its
-output, the boxed answer) for supervised training on the assistant turns.
+output, the boxed answer); the trainer's cold start (`env.demonstration(task)`, agents/stages.sft_rows)
+trains on its assistant turns, and falls back to the task's worked solution where a task has no code.
 
 Training: rollout.episode_row masks everything between sampled turns, so tool outputs never enter
 the loss; the transcript must render as a prefix of the next one (check with
@@ -136,6 +137,10 @@ class PythonToolEnv(TextEnv):
         if self.tool_role == "tool":
             return {"role": "tool", "content": f"{result.output}\n{note}"}
         return {"role": "user", "content": f"Output of your code:\n```\n{result.output}\n```\n{note}"}
+
+    def demonstration(self, task: Task) -> Messages | None:
+        """A worked tool-using episode of `task` (see the module function); the cold start trains on it."""
+        return demonstration(self, task)
 
     @property
     def env_roles(self) -> tuple[str, ...]:
