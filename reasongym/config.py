@@ -39,8 +39,6 @@ class AgentConfig(LossConfig):
     """Tasks per optimisation step (over all processes; each process owns whole groups). With
     dynamic_sampling these are groups with signal (refilled); without it, groups whose G rewards are all
     equal cost sampling only (no gradient). The long recipe (configs/recipes/long.yaml) uses 16."""
-    temperature: float = 1.0
-    """Sampling temperature of training rollouts."""
     top_p: float = 1.0
     """Nucleus sampling of training rollouts (1.0: off)."""
     sampler: str = "static"

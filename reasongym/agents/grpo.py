@@ -46,6 +46,9 @@ class LossConfig:
     """Longest completion sampled, in tokens; also the constant divisor of loss_norm=constant."""
     scale_rewards: bool = True
     """Divide advantages by the group std (GRPO); false: Dr. GRPO's centred rewards only."""
+    temperature: float = 0.7
+    """Sampling temperature of training rollouts. The learner scores tokens at the same temperature
+    (logits / T), so ratio, entropy and KL are those of the distribution that sampled."""
 
     @classmethod
     def of(cls, cfg) -> LossConfig:

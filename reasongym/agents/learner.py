@@ -57,14 +57,15 @@ class Learner:
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(warmup_steps, total_steps, schedule))
         # The scheduler stays unprepared: accelerate would step it once per process.
-        self.module, self.optimizer = accelerator.prepare(TokenLogProbs(policy.model), optimizer)
+        scorer = TokenLogProbs(policy.model, temperature=self.loss_cfg.temperature)
+        self.module, self.optimizer = accelerator.prepare(scorer, optimizer)
         self.scheduler = scheduler
         self.params = params
         self.ref: TokenLogProbs | None = None
         self.is_lora = hasattr(policy.model, "disable_adapter")
         if self.loss_cfg.beta > 0 and not self.is_lora:
             frozen = copy.deepcopy(policy.model).eval().requires_grad_(False)
-            self.ref = TokenLogProbs(frozen)
+            self.ref = TokenLogProbs(frozen, temperature=self.loss_cfg.temperature)
 
     # -- batches -----------------------------------------------------------------------------------
     def _tensors(self, rows: list[Row]):

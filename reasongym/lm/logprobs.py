@@ -31,9 +31,9 @@ class TokenLogProbs(nn.Module):
     A module of its own so accelerate/DDP can wrap it and synchronise gradients as usual.
     """
 
-    def __init__(self, model: nn.Module, chunk: int = 1024):
+    def __init__(self, model: nn.Module, chunk: int = 1024, temperature: float = 1.0):
         super().__init__()
-        self.model, self.chunk = model, chunk
+        self.model, self.chunk, self.temperature = model, chunk, float(temperature)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 targets: torch.Tensor | None = None):
@@ -51,9 +51,9 @@ class TokenLogProbs(nn.Module):
         for i in range(0, max(n, 1), self.chunk):  # n == 0 still runs once: the graph stays connected
             h, t = flat_h[i:i + self.chunk], flat_t[i:i + self.chunk]
             if torch.is_grad_enabled() and n > self.chunk:
-                lp, ent = checkpoint(_head_logprobs, head, h, t, use_reentrant=False)
+                lp, ent = checkpoint(_head_logprobs, head, h, t, self.temperature, use_reentrant=False)
             else:
-                lp, ent = _head_logprobs(head, h, t)
+                lp, ent = _head_logprobs(head, h, t, self.temperature)
             logps.append(lp)
             ents.append(ent)
         logp, ent = torch.cat(logps), torch.cat(ents)
@@ -64,8 +64,10 @@ class TokenLogProbs(nn.Module):
         return out_lp.view(B, T - 1), out_ent.view(B, T - 1)
 
 
-def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor):
+def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor, temperature: float = 1.0):
     logits = head(h).float()  # (chunk, V): the only full-vocabulary tensor, one chunk at a time
+    if temperature != 1.0:  # the distribution the sampler drew from
+        logits = logits / temperature
     lse = torch.logsumexp(logits, dim=-1)
     logp = logits.gather(-1, t.unsqueeze(-1)).squeeze(-1) - lse
     with torch.no_grad():
