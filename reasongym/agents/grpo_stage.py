@@ -94,7 +94,7 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
     watch = guard.measure(rollouts, rows)  # signals the reward cannot game, before the update
     train = [row for g in kept for row in rows[g * a.group_size:(g + 1) * a.group_size]]
     stats = learner.grpo_step(train, mu=a.mu)
-    every = gather_object([(o.reward, o.correct, len(o.turns[-1].completion.token_ids or []),
+    every = gather_object([(o.reward, o.correct, sum(len(t.completion.token_ids or []) for t in o.turns),
                             o.turns[-1].completion.finish_reason == "length", _harness_error(o)) for o in rollouts])
     groups = np.array([o.reward for o in rollouts]).reshape(len(tasks), a.group_size)  # (N, G)
     zero_var = gather_object([float(g.var() <= a.zero_var_eps) for g in groups])

@@ -54,6 +54,9 @@ def test_with_signal_the_tokens_reach_the_loss(tiny_model_dir, tmp_path):
     rows = grpo_rows(folder)
     assert all(r["extra_rounds"] == 0 and r["groups_trained"] == 4 for r in rows)
     assert all(0.9 < r["tokens_to_loss_frac"] <= 1.0 for r in rows)
+    two = grpo_rows(train_main(toy_args(tiny_model_dir, tmp_path / "two", "steps=1", "eval_every=0",
+                                        "env.max_turns=2")))  # a wrong first reply gets a second turn
+    assert 0.9 < two[0]["tokens_to_loss_frac"] <= 1.0  # tokens of every turn count as generated
     off = grpo_rows(train_main(toy_args(tiny_model_dir, tmp_path / "off", "env=math", "steps=1", "eval_every=0",
                                         "agent.dynamic_sampling=false", "agent.curriculum=false")))
     assert off[0]["groups"] == off[0]["groups_trained"] == 4 and off[0]["extra_rounds"] == 0
