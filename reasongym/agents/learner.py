@@ -44,7 +44,8 @@ class Learner:
                  max_grad_norm: float = 1.0, micro_batch_size: int = 8, loss: LossConfig | None = None,
                  gradient_checkpointing: bool = False):
         self.policy, self.acc = policy, accelerator
-        self.loss_cfg = LossConfig.of(loss) if loss is not None else LossConfig()  # an AgentConfig will do
+        # an AgentConfig will do; without one (the cold start) tokens are scored at temperature 1: NLL of the data
+        self.loss_cfg = LossConfig.of(loss) if loss is not None else LossConfig(temperature=1.0)
         self.max_grad_norm, self.micro = max_grad_norm, micro_batch_size
         params = [p for p in policy.model.parameters() if p.requires_grad]
         if gradient_checkpointing:  # HF's decoder layers recompute in backward, in train mode only

@@ -56,6 +56,15 @@ def test_the_learner_scores_tokens_at_the_sampling_temperature(policy):
     at = lambda T: torch.log_softmax(logits / T, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
     cold, _ = TokenLogProbs(policy.model, chunk=4, temperature=0.5)(ids, attn)
     assert torch.allclose(cold, at(0.5), atol=1e-5) and not torch.allclose(cold, at(1.0), atol=1e-3)
+    from accelerate import Accelerator
+
+    from reasongym.agents.learner import Learner
+    from reasongym.config import AgentConfig
+
+    acc = Accelerator(cpu=True)
+    grpo = Learner(policy, acc, lr=1e-3, total_steps=1, loss=AgentConfig(temperature=0.6))
+    sft = Learner(policy, acc, lr=1e-3, total_steps=1)  # the cold start: plain NLL of the data
+    assert acc.unwrap_model(grpo.module).temperature == 0.6 and acc.unwrap_model(sft.module).temperature == 1.0
 
 
 def test_chunked_logprobs_gradients_match(policy):
