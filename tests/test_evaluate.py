@@ -255,3 +255,9 @@ def test_tool_envs_report_calls_errors_and_success_with_and_without_the_tool(tmp
     assert tool_values([{"verdict": {}}]) == {}  # not a tool env: no tool metrics
     assert tool_success({"t": {"sample": rows}}) == {"with_tool": {"episodes": 1, "success": 1.0},
                                                      "without_tool": {"episodes": 1, "success": 0.0}}
+    res = evaluate(tmp_path, "policy=oracle", "env=jagged-tool-heldout", "limit=3", "samples=0", out="tool")
+    r = res["results"]["oracle"]["jagged-tool-heldout"]  # the oracle answers at once, without a call
+    assert r["metrics"]["tool_used"]["mean"] == 0.0 and r["tools"]["without_tool"] == {"episodes": 3, "success": 1.0}
+    board = (tmp_path / "tool" / "leaderboard.md").read_text()
+    assert "| used the tool | tool calls | a call failed |" in board
+    assert "- oracle: success without tool 100.0% of 3" in board

@@ -25,7 +25,10 @@ from rich.panel import Panel
 
 HEADLINE = ("greedy", "pass@1")
 COLUMNS = {"reward": "reward", "format_failure": "no answer", "completion_tokens": "tokens",
-           "truncated": "cut off"}
+           "truncated": "cut off", "tool_used": "used the tool", "tool_calls": "tool calls",
+           "tool_error": "a call failed"}
+COUNTS = {"completion_tokens": (1.0, 0), "reward": (1.0, 2), "tool_calls": (1.0, 2)}
+"""Columns that are not percentages: (scale, digits)."""
 
 
 def versions() -> dict[str, str]:
@@ -144,10 +147,10 @@ def markdown(doc: dict) -> str:
                   "|---" * (len(shown) + 2) + "|"]
         for policy, by_env in doc["results"].items():
             r, warn = by_env[env], not doc["contamination"][policy][env].get("clean", True)
-            cells = [_cell(r["metrics"].get(m), *((1.0, 0) if m == "completion_tokens" else
-                                                    (1.0, 2) if m == "reward" else ())) for m in shown]
+            cells = [_cell(r["metrics"].get(m), *COUNTS.get(m, ())) for m in shown]
             lines.append(f"| {policy}{' ⚠' if warn else ''} | " + " | ".join(cells) + f" | {r['n_tasks']} |")
         lines.append("")
+        lines += tool_lines(doc["results"], env)
         lines += breakdown_tables(doc["results"], env)
     if doc["comparisons"]:
         lines += ["## Paired comparisons (same tasks)", "",
@@ -160,6 +163,18 @@ def markdown(doc: dict) -> str:
     v = doc["versions"]
     lines += [f"reasongym {v.get('reasongym', '?')} ({v.get('git_commit', 'no git')}), seed {doc['seed']}.", ""]
     return "\n".join(lines)
+
+
+def tool_lines(results: dict, env: str) -> list[str]:
+    """Tool envs: success of the episodes that used the tool and of those that answered without it."""
+    lines = []
+    for policy, by_env in results.items():
+        split = by_env[env].get("tools")
+        if split:
+            parts = [f"{name.replace('_', ' ')} {v['success'] * 100:.1f}% of {v['episodes']}"
+                     for name, v in split.items() if v["episodes"]]
+            lines.append(f"- {policy}: success {', '.join(parts) or 'no episodes'}")
+    return lines + [""] if lines else []
 
 
 def breakdown_tables(results: dict, env: str) -> list[str]:

@@ -62,7 +62,7 @@ class ScriptedPolicy:
     def act(self, observations: list[Messages], sampling: SamplingParams) -> list[Completion]:
         out = []
         for obs in observations:
-            task = self.tasks.get(_first_user(obs))
+            task = self._task_of(_first_user(obs))
             if task is None:
                 raise KeyError(f"{self.name}: no known task starts with {_first_user(obs)[:80]!r}; build the "
                                "oracle with the tasks it will be asked")
@@ -70,6 +70,14 @@ class ScriptedPolicy:
                 u = self._greedy_draw(task) if sampling.temperature <= 0 else float(self.rng.random())
                 out.append(Completion(self._reply(task, u)))
         return out
+
+    def _task_of(self, text: str) -> Task | None:
+        """The task asked: its prompt, or the longest known prompt that starts the message (a tool env
+        appends a paragraph about the tool to the task's prompt)."""
+        if text in self.tasks:
+            return self.tasks[text]
+        starts = [p for p in self.tasks if p and text.startswith(p)]
+        return self.tasks[max(starts, key=len)] if starts else None
 
     def _greedy_draw(self, task: Task) -> float:
         digest = hashlib.sha256(f"{self.seed}:{task.id}".encode()).digest()
