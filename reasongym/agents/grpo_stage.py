@@ -134,7 +134,7 @@ def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list
     want = a.prompts_per_step // world
     sampling = SamplingParams(a.temperature, a.top_p, a.max_new_tokens)
     tasks = _pick(r, task_seeds(cfg.seed, "grpo", step, a.prompts_per_step)[rank::world])
-    rollouts = collect(r.pool, r.policy, tasks, a.group_size, sampling)
+    rollouts = _unfinished_unpaid(collect(r.pool, r.policy, tasks, a.group_size, sampling), a.pay_cut_off)
     if not a.dynamic_sampling:
         return tasks, rollouts, list(range(len(tasks))), 0
     kept = _signal(rollouts, len(tasks), a.group_size, a.zero_var_eps)
@@ -145,10 +145,21 @@ def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list
         n = min(want, math.ceil((want - len(kept)) / rate))
         ss = np.random.SeedSequence([cfg.seed, 2, step, 1000 + rounds, rank])
         more = _pick(r, [int(s) for s in ss.generate_state(n, dtype=np.uint32)])
-        more_rollouts = collect(r.pool, r.policy, more, a.group_size, sampling)
+        more_rollouts = _unfinished_unpaid(collect(r.pool, r.policy, more, a.group_size, sampling), a.pay_cut_off)
         kept += [len(tasks) + g for g in _signal(more_rollouts, len(more), a.group_size, a.zero_var_eps)]
         tasks, rollouts = tasks + more, rollouts + more_rollouts
     return tasks, rollouts, kept[:want], rounds
+
+
+def _unfinished_unpaid(rollouts: list[Rollout], pay_cut_off: bool) -> list[Rollout]:
+    """Episodes whose last reply was cut off at max_new_tokens earn 0 (agent.pay_cut_off=false): an
+    unfinished reply is not an answer, whatever it boxed before the limit."""
+    if not pay_cut_off:
+        for o in rollouts:
+            if o.turns and o.turns[-1].completion.finish_reason == "length":
+                for t in o.turns:
+                    t.reward = 0.0
+    return rollouts
 
 
 def _pick(r: Recipe, seeds: list[int]) -> list[Task]:

@@ -6,7 +6,7 @@ trained on, extra rounds refill the step within their budget, and every step log
 
 import torch
 
-from reasongym.agents.grpo_stage import _harness_error, _signal
+from reasongym.agents.grpo_stage import _harness_error, _signal, _unfinished_unpaid
 from reasongym.core import Completion, Rollout, Task, Turn, Verdict
 from reasongym.runs.log import read_jsonl
 from reasongym.train import main as train_main
@@ -15,9 +15,18 @@ from tests.test_trainer import toy_args
 TASK = Task.create("q", "a")
 
 
-def _rollout(reward: float, status: str = "ok") -> Rollout:
+def _rollout(reward: float, status: str = "ok", finish: str = "stop") -> Rollout:
     verdict = Verdict(reward=reward, correct=reward > 0, info={}, status=status)
-    return Rollout(TASK, [Turn([], Completion(text="x", token_ids=[1]), reward, verdict)], True, False)
+    return Rollout(TASK, [Turn([], Completion(text="x", token_ids=[1], finish_reason=finish), reward, verdict)],
+                   True, False)
+
+
+def test_a_reply_cut_off_at_the_length_limit_earns_nothing_unless_asked():
+    """A boxed answer padded with junk up to max_new_tokens is not paid (agent.pay_cut_off=false)."""
+    def batch():
+        return [_rollout(1.0), _rollout(1.0, finish="length"), _rollout(0.0, finish="length")]
+    assert [o.reward for o in _unfinished_unpaid(batch(), pay_cut_off=False)] == [1.0, 0.0, 0.0]
+    assert [o.reward for o in _unfinished_unpaid(batch(), pay_cut_off=True)] == [1.0, 1.0, 0.0]
 
 
 def test_groups_with_all_equal_rewards_have_no_signal():
