@@ -160,7 +160,7 @@ class TrainConfig:
     model: str = "smollm2"
     """Policy to train: smollm2 (the embedded default), a Hugging Face name, or a local folder."""
     steps: int = 12
-    """GRPO optimisation steps. The default is the quick start (about half an hour on 2 CPU cores, fp32);
+    """GRPO optimisation steps. The default is the quick start (about 22 minutes on 2 CPU cores, fp32);
     `config=configs/recipes/long.yaml` is the long recipe (60 steps of 16 tasks) for more time or a GPU."""
     seed: int = 0
     """Seed of everything: task choice, sampling, initialisation of LoRA."""
