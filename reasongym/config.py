@@ -46,7 +46,7 @@ class AgentConfig(LossConfig):
     step: agents/policies/static_sampler.py), kv_cache (the plain loop), or module:Class of your own (see
     reasongym/agents/policies/sampler.py for the two methods it needs)."""
     pay_cut_off: bool = False
-    """Pay a training reply that hit max_new_tokens without ending. false (default): its reward is 0, so a
+    """Pay a training reply that hit max_new_tokens without ending. false (default): it earns at most 0, so a
     policy cannot pad a boxed answer with junk up to the length limit (seen in the quick start at
     temperature 0.7: `\\boxed{3}}.}}.}}...` to 128 tokens); DAPO's overlong filtering, made a penalty."""
     dynamic_sampling: bool = True

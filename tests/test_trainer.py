@@ -23,7 +23,7 @@ TOY = "env=tests.fixtures.toy_env:reasongym-test/Lowercase-v0"
 def toy_args(model_dir, run_dir, *extra):
     return [f"model={model_dir}", TOY, "sft.steps=0", "agent.max_new_tokens=8", "agent.lr=1e-2",
             "agent.prompts_per_step=4", "agent.group_size=8", "precision=fp32", f"run_dir={run_dir}",
-            "plots=false", "eval_tasks=4", *extra]
+            "plots=false", "eval_tasks=4", "agent.pay_cut_off=true", *extra]  # 8-token replies are all cut off
 
 
 def grpo_rewards(folder: Path) -> list[float]:

@@ -152,13 +152,13 @@ def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list
 
 
 def _unfinished_unpaid(rollouts: list[Rollout], pay_cut_off: bool) -> list[Rollout]:
-    """Episodes whose last reply was cut off at max_new_tokens earn 0 (agent.pay_cut_off=false): an
-    unfinished reply is not an answer, whatever it boxed before the limit."""
+    """Episodes whose last reply was cut off at max_new_tokens earn at most 0 (agent.pay_cut_off=false): an
+    unfinished reply is not an answer, whatever it boxed before the limit. At most 0, not 0: a learned
+    reward's negative score stays, so being cut off never pays more than finishing."""
     if not pay_cut_off:
         for o in rollouts:
-            if o.turns and o.turns[-1].completion.finish_reason == "length":
-                for t in o.turns:
-                    t.reward = 0.0
+            if o.turns and o.turns[-1].completion.finish_reason == "length" and o.reward > 0:
+                o.turns[-1].reward -= o.reward
     return rollouts
 
 

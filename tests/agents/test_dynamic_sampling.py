@@ -24,9 +24,10 @@ def _rollout(reward: float, status: str = "ok", finish: str = "stop") -> Rollout
 def test_a_reply_cut_off_at_the_length_limit_earns_nothing_unless_asked():
     """A boxed answer padded with junk up to max_new_tokens is not paid (agent.pay_cut_off=false)."""
     def batch():
-        return [_rollout(1.0), _rollout(1.0, finish="length"), _rollout(0.0, finish="length")]
-    assert [o.reward for o in _unfinished_unpaid(batch(), pay_cut_off=False)] == [1.0, 0.0, 0.0]
-    assert [o.reward for o in _unfinished_unpaid(batch(), pay_cut_off=True)] == [1.0, 1.0, 0.0]
+        return [_rollout(1.0), _rollout(1.0, finish="length"), _rollout(0.0, finish="length"),
+                _rollout(-0.7, finish="length")]  # a learned reward's negative score is not raised to 0
+    assert [o.reward for o in _unfinished_unpaid(batch(), pay_cut_off=False)] == [1.0, 0.0, 0.0, -0.7]
+    assert [o.reward for o in _unfinished_unpaid(batch(), pay_cut_off=True)] == [1.0, 1.0, 0.0, -0.7]
 
 
 def test_groups_with_all_equal_rewards_have_no_signal():

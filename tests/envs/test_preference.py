@@ -129,7 +129,7 @@ def test_torch_loads_only_when_the_first_reply_is_scored(tiny_rm, prompts):
 def test_grpo_on_a_learned_reward_end_to_end(tiny_model_dir, tiny_rm, prompts, tmp_path):
     """The same trainer as math: the policy learns what the reward model likes; the guard is on by default."""
     folder = train_main([f"model={tiny_model_dir}", "env=preference", f"env.rm={tiny_rm}", f"env.prompts={prompts}",
-                         "sft.steps=0", "steps=16", "agent.max_new_tokens=8", "agent.lr=1e-2", "agent.prompts_per_step=4",
+                         "sft.steps=0", "steps=16", "agent.max_new_tokens=8", "agent.pay_cut_off=true", "agent.lr=1e-2", "agent.prompts_per_step=4",
                          "agent.group_size=8", "precision=fp32", f"run_dir={tmp_path}", "plots=false",
                          "eval_every=0", "guard.stop=false", f"guard.judge={tiny_rm}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo"]
@@ -147,7 +147,7 @@ def test_the_guard_fires_on_a_hacked_learned_reward_with_group_normalisation(tin
     could never be seen. The guard must see the raw score rise while an independent signal collapses
     (here the KL budget, set to ~0 so that every updated step breaks it)."""
     folder = train_main([f"model={tiny_model_dir}", "env=preference", f"env.rm={tiny_rm}", f"env.prompts={prompts}",
-                         "env.normalize=group", "sft.steps=0", "steps=16", "agent.max_new_tokens=8", "agent.lr=1e-2",
+                         "env.normalize=group", "sft.steps=0", "steps=16", "agent.max_new_tokens=8", "agent.pay_cut_off=true", "agent.lr=1e-2",
                          "agent.prompts_per_step=4", "agent.group_size=8", "precision=fp32", f"run_dir={tmp_path}",
                          "plots=false", "eval_every=0", "guard.max_kl=1e-12", "guard.warmup=2", "guard.window=2",
                          "guard.patience=2", "guard.min_reward_rise=0.2"])
