@@ -134,7 +134,11 @@ def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list
     want = a.prompts_per_step // world
     sampling = SamplingParams(a.temperature, a.top_p, a.max_new_tokens)
     tasks = _pick(r, task_seeds(cfg.seed, "grpo", step, a.prompts_per_step)[rank::world])
-    rollouts = _unfinished_unpaid(collect(r.pool, r.policy, tasks, a.group_size, sampling), a.pay_cut_off)
+
+    def generate(ts: list[Task]) -> list[Rollout]:  # every round's rollouts, cut-off replies unpaid
+        return _unfinished_unpaid(collect(r.pool, r.policy, ts, a.group_size, sampling), a.pay_cut_off)
+
+    rollouts = generate(tasks)
     if not a.dynamic_sampling:
         return tasks, rollouts, list(range(len(tasks))), 0
     kept = _signal(rollouts, len(tasks), a.group_size, a.zero_var_eps)
@@ -145,7 +149,7 @@ def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list
         n = min(want, math.ceil((want - len(kept)) / rate))
         ss = np.random.SeedSequence([cfg.seed, 2, step, 1000 + rounds, rank])
         more = _pick(r, [int(s) for s in ss.generate_state(n, dtype=np.uint32)])
-        more_rollouts = _unfinished_unpaid(collect(r.pool, r.policy, more, a.group_size, sampling), a.pay_cut_off)
+        more_rollouts = generate(more)
         kept += [len(tasks) + g for g in _signal(more_rollouts, len(more), a.group_size, a.zero_var_eps)]
         tasks, rollouts = tasks + more, rollouts + more_rollouts
     return tasks, rollouts, kept[:want], rounds
