@@ -3,6 +3,7 @@
     pip install trl                                   # the optional peer (pyproject extra: bench)
     python benchmarks/speed_vs_trl.py --steps 4       # ~10 min on 2 CPU cores
     python benchmarks/speed_vs_trl.py --which ours    # only one side (ours-kv: ours with the old kv_cache sampler)
+    python benchmarks/speed_vs_trl.py --precision auto   # both sides in bf16 where the CPU has it (default fp32)
 
 Both sides train the embedded default SmolLM2-135M-Instruct with a LoRA adapter (r=16 on all linear
 layers) on reasongym/Math-v0 tasks, 4 prompts x 8 samples x up to 128 new tokens per step, beta=0 (TRL's
@@ -43,7 +44,7 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def run_ours(steps: int, model: str, sampler: str = "static") -> dict:
+def run_ours(steps: int, model: str, sampler: str = "static", precision: str = "fp32") -> dict:
     from reasongym.runs.log import read_jsonl
     from reasongym.train import main
 
@@ -51,14 +52,14 @@ def run_ours(steps: int, model: str, sampler: str = "static") -> dict:
                    f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
                    f"agent.lr={LR}", "agent.beta=0", "agent.gradient_checkpointing=true", "eval_every=0", "save_every=1000", "plots=false",
                    f"agent.sampler={sampler}", "agent.dynamic_sampling=false", "agent.curriculum=false",
-                   f"run_dir={tempfile.mkdtemp()}"])
+                   f"precision={precision}", f"run_dir={tempfile.mkdtemp()}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
     times = [r["step_time"] for r in rows]
     tokens = [r["completion_len"] * PROMPTS * GROUP for r in rows]
     return {"step_times": times, "tokens": tokens, "gen_times": [r["gen_time"] for r in rows]}
 
 
-def run_trl(steps: int, model: str) -> dict:
+def run_trl(steps: int, model: str, precision: str = "fp32") -> dict:
     import numpy as np
     from datasets import Dataset
     from peft import LoraConfig
@@ -87,7 +88,7 @@ def run_trl(steps: int, model: str) -> dict:
                      num_generations=GROUP, max_completion_length=NEW_TOKENS, learning_rate=LR, beta=0.0,
                      max_steps=steps, logging_steps=1, use_cpu=True, report_to="none", save_strategy="no",
                      temperature=1.0, top_p=1.0, seed=0, dataloader_num_workers=0,
-                     bf16=bf16_supported("cpu"))  # as ours: bf16 only where the CPU has it (emulated, it is slow)
+                     bf16=precision == "auto" and bf16_supported("cpu"))  # as ours: auto is bf16 where the CPU has it
     times: list[float] = []
 
     class Clock(TrainerCallback):
@@ -124,13 +125,15 @@ def main() -> None:
     ap.add_argument("--which", default="ours,ours-kv,trl")
     ap.add_argument("--out", default="benchmarks/results/speed_vs_trl.json")
     ap.add_argument("--model", default="", help="policy both sides start from (default: a fresh cold start)")
+    ap.add_argument("--precision", choices=("fp32", "auto"), default="fp32",
+                    help="fp32 on both sides, or auto: bf16 on both where the CPU is fast at it (the roofline stays fp32)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         if args.child.startswith("ours"):
-            res = run_ours(args.steps, args.model, "kv_cache" if args.child == "ours-kv" else "static")
+            res = run_ours(args.steps, args.model, "kv_cache" if args.child == "ours-kv" else "static", args.precision)
         else:
-            res = run_trl(args.steps, args.model)
+            res = run_trl(args.steps, args.model, args.precision)
         res["peak_rss_gb"] = peak_rss_gb()
         print("RESULT " + json.dumps(res))
         return
@@ -142,7 +145,7 @@ def main() -> None:
     for side in args.which.split(","):
         print(f"--- {side}: {args.steps} steps of {PROMPTS} prompts x {GROUP} samples x {NEW_TOKENS} tokens")
         proc = subprocess.run([sys.executable, __file__, "--child", side, "--steps", str(args.steps),
-                               "--model", args.model],
+                               "--model", args.model, "--precision", args.precision],
                               capture_output=True, text=True)
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
         if proc.returncode != 0 or line is None:
@@ -158,7 +161,7 @@ def main() -> None:
         r["share_of_roofline"] = r["gen_tokens_per_s"] / roof["limit_tokens_per_s"]
         print(f"{r['side']:7} {r['sec_per_step']:8.1f} {r['gen_tokens_per_s']:10.1f} {r['share_of_roofline']:8.0%} "
               f"{r['peak_rss_gb']:12.2f}")
-    Path(args.out).write_text(json.dumps({"sides": results, "roofline": roof}, indent=1))
+    Path(args.out).write_text(json.dumps({"precision": args.precision, "sides": results, "roofline": roof}, indent=1))
     by = {r["side"]: r for r in results}
     if "ours" in by and "trl" in by:
         print(f"\nspeed-up {by['trl']['sec_per_step'] / by['ours']['sec_per_step']:.2f}x steps/s; "
