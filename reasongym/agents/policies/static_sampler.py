@@ -12,6 +12,10 @@ Why it is faster than KVCacheSampler on a CPU (same weights, same arithmetic, sa
   a decode step writes one column instead of concatenating a DynamicCache per layer per token.
 - The decode step is ~10 torch calls per layer on the weight tensors (no module hooks, no mask building,
   no cache objects); the query heads of one KV head attend as a group (no repeat of K and V for GQA).
+- On a CPU the decode step is ~3/4 matrix products of a few dozen rows by every weight, and a plain
+  `F.linear` re-lays out (packs) the weight on every call. The round's weights are packed once into
+  oneDNN's blocked layout (`to_mkldnn`, ~0.6 s and one weight copy for 135M parameters, freed after the
+  round) and multiplied with `mkldnn._linear_pointwise`: 1.2-1.5x on the products at 8-128 rows here.
 - Finished rows stop being sampled at once; the cache drops them when a quarter of its rows are finished
   (a compaction copies the cache, so it is not done for every finished row).
 
@@ -37,15 +41,34 @@ def _linear(module) -> tuple[torch.Tensor, torch.Tensor | None]:
     return base.weight, base.bias
 
 
-class Weights:
-    """References to the weight tensors of a decoder-only transformer (no copies)."""
+def _packs(weight: torch.Tensor) -> bool:
+    """Whether this build can multiply by a oneDNN-packed copy of `weight` (CPU, fp32/bf16, oneDNN)."""
+    return (weight.device.type == "cpu" and weight.dtype in (torch.float32, torch.bfloat16)
+            and torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
 
-    def __init__(self, model):
+
+def _packed_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+
+
+class Weights:
+    """The weight tensors of a decoder-only transformer: references (no copies), or with `pack`, oneDNN-packed
+    copies of the matrices the decode step multiplies by (where `_packs` says the build can)."""
+
+    def __init__(self, model, pack: bool = False):
         inner = model.model
+        self.linear = F.linear
+        if pack and _packs(inner.embed_tokens.weight):
+            try:
+                _packed_linear(inner.embed_tokens.weight[:1], inner.embed_tokens.weight[:2].to_mkldnn(), None)
+                self.linear = _packed_linear
+            except RuntimeError:  # a oneDNN build without this op's kernels: plain products
+                pass
+        linear = _linear if self.linear is F.linear else _packed
         self.cfg = cfg = model.config
         self.embed = inner.embed_tokens.weight
         self.norm, self.norm_eps = inner.norm.weight, inner.norm.variance_epsilon
-        self.lm_head, self.lm_bias = _linear(model.get_output_embeddings())
+        self.lm_head, self.lm_bias = linear(model.get_output_embeddings())
         self.rotary = inner.rotary_emb
         self.heads = cfg.num_attention_heads
         self.kv_heads = getattr(cfg, "num_key_value_heads", None) or self.heads
@@ -55,10 +78,15 @@ class Weights:
             a, m = layer.self_attn, layer.mlp
             self.layers.append({
                 "ln1": layer.input_layernorm.weight, "ln2": layer.post_attention_layernorm.weight,
-                "q": _linear(a.q_proj), "k": _linear(a.k_proj), "v": _linear(a.v_proj), "o": _linear(a.o_proj),
-                "gate": _linear(m.gate_proj), "up": _linear(m.up_proj), "down": _linear(m.down_proj),
+                "q": linear(a.q_proj), "k": linear(a.k_proj), "v": linear(a.v_proj), "o": linear(a.o_proj),
+                "gate": linear(m.gate_proj), "up": linear(m.up_proj), "down": linear(m.down_proj),
                 "act": m.act_fn, "q_norm": getattr(a, "q_norm", None), "k_norm": getattr(a, "k_norm", None)})
         self.eps = inner.layers[0].input_layernorm.variance_epsilon
+
+
+def _packed(module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    weight, bias = _linear(module)
+    return weight.detach().to_mkldnn(), bias
 
 
 def supported(model) -> bool:
@@ -87,7 +115,7 @@ class StaticCacheSampler(KVCacheSampler):
                 max_new_tokens: int) -> list[list[int]]:
         if not supported(self.model) or max_new_tokens < 1:
             return super()._sample(prompts, temperature, top_p, max_new_tokens)
-        w = Weights(self.model)
+        w = Weights(self.model, pack=True)
         cache, logits, valid, pos = self._prefill(w, prompts, max_new_tokens)
         n = len(prompts)
         owner = list(range(n))  # original row of each cache row
@@ -118,7 +146,7 @@ class StaticCacheSampler(KVCacheSampler):
 
     @staticmethod
     def _head(w: Weights, hidden: torch.Tensor) -> torch.Tensor:
-        return F.linear(_rms(hidden, w.norm, w.norm_eps), w.lm_head, w.lm_bias)
+        return w.linear(_rms(hidden, w.norm, w.norm_eps), w.lm_head, w.lm_bias)
 
     def _prefill(self, w: Weights, prompts: list[list[int]], max_new_tokens: int):
         """Hugging Face's forward over each distinct prompt once; its keys and values copied into a
@@ -156,15 +184,15 @@ class StaticCacheSampler(KVCacheSampler):
               column: int) -> torch.Tensor:
         """One decode step for every cache row: token (rows,) at position pos (rows,), written at `column`.
         Returns the last hidden state (rows, hidden), before the final norm."""
-        b, hq, hk, d = tokens.shape[0], w.heads, w.kv_heads, w.head_dim
+        b, hq, hk, d, lin = tokens.shape[0], w.heads, w.kv_heads, w.head_dim, w.linear
         x = F.embedding(tokens, w.embed)  # (b, hidden)
         cos, sin = w.rotary(x, pos[:, None])  # (b, 1, d)
         mask = valid[:, None, None, :]  # (b, 1, 1, T)
         for layer, (k_cache, v_cache) in zip(w.layers, cache):
             h = _rms(x, layer["ln1"], w.eps)
-            q = F.linear(h, *layer["q"]).view(b, hq, d)
-            k = F.linear(h, *layer["k"]).view(b, hk, d)
-            v = F.linear(h, *layer["v"]).view(b, hk, d)
+            q = lin(h, *layer["q"]).view(b, hq, d)
+            k = lin(h, *layer["k"]).view(b, hk, d)
+            v = lin(h, *layer["v"]).view(b, hk, d)
             if layer["q_norm"] is not None:
                 q, k = layer["q_norm"](q), layer["k_norm"](k)
             q, k = _rotate(q, cos, sin), _rotate(k, cos, sin)
@@ -172,7 +200,7 @@ class StaticCacheSampler(KVCacheSampler):
             # the hq // hk query heads of one kv head are that head's queries: (b, hk, hq // hk, d)
             o = F.scaled_dot_product_attention(q.view(b, hk, hq // hk, d), k_cache[:, :, : column + 1],
                                                v_cache[:, :, : column + 1], attn_mask=mask)
-            x = x + F.linear(o.reshape(b, hq * d), *layer["o"])
+            x = x + lin(o.reshape(b, hq * d), *layer["o"])
             h = _rms(x, layer["ln2"], w.eps)
-            x = x + F.linear(layer["act"](F.linear(h, *layer["gate"])) * F.linear(h, *layer["up"]), *layer["down"])
+            x = x + lin(layer["act"](lin(h, *layer["gate"])) * lin(h, *layer["up"]), *layer["down"])
         return x
