@@ -56,6 +56,10 @@ class AgentConfig(LossConfig):
     """Budget of extra generation rounds per step for dynamic sampling (each at most prompts_per_step tasks)."""
     zero_var_eps: float = 1e-6
     """A group whose reward variance is at most this has no signal."""
+    screen_size: int = 0
+    """With dynamic_sampling: S samples of each new task first, the other group_size - S only for a task
+    whose S rewards differ (0: off; 2..group_size-1). Tasks the policy always or never solves then cost S
+    samples instead of G (agents/grpo_stage.py, _screened_rollouts)."""
     curriculum: bool = True
     """Pass-rate curriculum (agents/curriculum.py): ask the environment for tasks near curriculum_target,
     by (kind, difficulty) for procedural envs, by per-task history for file envs."""
@@ -208,6 +212,8 @@ def check_train_config(cfg: TrainConfig, sft_only: bool = False) -> None:
         ("agent.mu", a.mu, a.mu >= 1, "must be >= 1 (passes over each batch)"),
         ("agent.max_extra_rounds", a.max_extra_rounds, a.max_extra_rounds >= 0, "must be >= 0 (0: no refill)"),
         ("agent.zero_var_eps", a.zero_var_eps, a.zero_var_eps >= 0, "must be >= 0"),
+        ("agent.screen_size", a.screen_size, a.screen_size == 0 or 2 <= a.screen_size < a.group_size,
+         "must be 0 (off) or 2..group_size-1 (samples that screen a task before the rest of its group)"),
         ("agent.curriculum_target", a.curriculum_target, 0 < a.curriculum_target < 1, "must be in (0, 1)"),
         ("agent.curriculum_max_difficulty", a.curriculum_max_difficulty, 1 <= a.curriculum_max_difficulty <= 5,
          "must be in 1..5"),

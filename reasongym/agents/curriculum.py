@@ -69,13 +69,14 @@ class Curriculum:
 
     # -- learning pass rates -------------------------------------------------------------------------
     def update(self, tasks: list[Task], correct) -> None:
-        """correct: (N, G) of the N tasks' groups (bool or 0/1). Older counts decay by `decay` per call."""
+        """correct: the N tasks' groups, one list of booleans (or 0/1) each; groups may differ in size (a
+        screened-out group has only its first samples). Older counts decay by `decay` per call."""
         for stat in self.stats.values():
             stat[0] *= self.decay
             stat[1] *= self.decay
-        for task, group in zip(tasks, np.asarray(correct, dtype=float)):
+        for task, group in zip(tasks, correct):
             stat = self.stats[self.key(task)]
-            stat[0] += float(group.mean())
+            stat[0] += float(np.mean(np.asarray(group, dtype=float)))
             stat[1] += 1.0
 
     def key(self, task: Task) -> str:

@@ -5,7 +5,8 @@
 Each step: pick tasks (the step number is the data position; with agent.curriculum, near a target pass
 rate: agents/curriculum.py) -> G rollouts each through the Gymnasium API -> with agent.dynamic_sampling,
 groups whose rewards are all equal are set aside and the step is refilled with groups that have signal,
-within agent.max_extra_rounds more rounds (DAPO) -> rows that carry their group advantage
+within agent.max_extra_rounds more rounds (DAPO; with agent.screen_size, a task gets its whole group only
+if its first samples disagree) -> rows that carry their group advantage
 (agents/rollout.py) -> the guard measures signals the reward cannot game -> `Learner.grpo_step`
 (agents/learner.py, the loss in agents/grpo.py) -> one metrics row, with the share of generated tokens
 that reached the loss (tokens_to_loss_frac), the difficulty mix and the share of harness errors.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -88,71 +90,146 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
     """One GRPO step on this process's groups; logs and returns the metrics row (all processes' rollouts)."""
     cfg, run, a = r.cfg, r.run, r.cfg.agent
     t0 = time.time()
-    tasks, rollouts, kept, rounds = step_rollouts(r, step)
+    got = step_rollouts(r, step)
     t_gen = time.time() - t0
+    tasks, rollouts, kept = got.tasks, got.rollouts, got.kept
     rows = to_rows(rollouts, r.policy, a.group_size, a.scale_rewards)  # rows carry their advantage
     watch = guard.measure(rollouts, rows)  # signals the reward cannot game, before the update
     train = [row for g in kept for row in rows[g * a.group_size:(g + 1) * a.group_size]]
     stats = learner.grpo_step(train, mu=a.mu)
+    groups = got.groups()  # every group this step sampled, screened-out ones with their first samples
     every = gather_object([(o.reward, o.correct, sum(len(t.completion.token_ids or []) for t in o.turns),
-                            o.turns[-1].completion.finish_reason == "length", _harness_error(o)) for o in rollouts])
-    groups = np.array([o.reward for o in rollouts]).reshape(len(tasks), a.group_size)  # (N, G)
-    zero_var = gather_object([float(g.var() <= a.zero_var_eps) for g in groups])
+                            o.turns[-1].completion.finish_reason == "length", _harness_error(o))
+                           for g in groups for o in g])
+    zero_var = gather_object([float(np.var([o.reward for o in g]) <= a.zero_var_eps) for g in groups])
     gen_tokens = sum(e[2] for e in every)
-    all_tasks = gather_object(tasks)
+    all_tasks = gather_object(got.all_tasks())
     row = {"phase": "grpo", "step": step, "reward": float(np.mean([e[0] for e in every])),
            "accuracy": float(np.mean([e[1] for e in every])), "completion_len": gen_tokens / len(every),
            "truncated_frac": float(np.mean([e[3] for e in every])), "zero_var_frac": float(np.mean(zero_var)),
            "harness_error_frac": float(np.mean([e[4] for e in every])),
            "tokens_to_loss_frac": stats["trained_tokens"] / max(gen_tokens, 1), "gen_tokens": gen_tokens,
            "groups": len(all_tasks), "groups_trained": sum(gather_object([len(kept)])),
-           "extra_rounds": max(gather_object([rounds])), **Curriculum.mix(all_tasks),
+           "groups_screened_out": sum(gather_object([len(got.screened)])),
+           "extra_rounds": max(gather_object([got.rounds])), **Curriculum.mix(all_tasks),
            **stats, **watch, "gen_time": t_gen, "step_time": time.time() - t0,
            "gen_tokens_per_s": gen_tokens / max(t_gen, 1e-9), "minutes": run.minutes()}
     curriculum = getattr(r, "curriculum", None)
     if curriculum is not None:  # every process updates the same state from all processes' groups
-        correct = gather_object([[o.correct for o in rollouts[i * a.group_size:(i + 1) * a.group_size]]
-                                 for i in range(len(tasks))])
-        curriculum.update(all_tasks, correct)
+        curriculum.update(all_tasks, gather_object([[o.correct for o in g] for g in groups]))
     run.log.metrics(row)
     pick = rollouts[:: max(1, len(rollouts) // max(1, cfg.samples_to_log))] if cfg.samples_to_log else []
     run.log.samples([{"step": step, "task_id": o.task.id, "prompt": o.turns[0].observation[-1]["content"],
                       "completion": o.turns[-1].completion.text, "reward": o.reward, "correct": o.correct}
                      for o in pick])
-    record_tasks(run, tasks, "grpo")
+    record_tasks(run, got.all_tasks(), "grpo")
     return row
 
 
-def step_rollouts(r: Recipe, step: int) -> tuple[list[Task], list[Rollout], list[int], int]:
-    """This process's tasks and rollouts of a step (group by group), the indices of the groups to train on,
-    and the number of extra rounds used. Without dynamic sampling every group is trained on. With it,
+@dataclass
+class StepRollouts:
+    """What a step sampled: `tasks` with their complete groups (`rollouts`, G per task, group by group),
+    the indices of the groups to train on, the extra rounds used, and the groups stopped after their first
+    `agent.screen_size` samples (`screened`: (task, rollouts) pairs; not trained on)."""
+
+    tasks: list[Task]
+    rollouts: list[Rollout]
+    kept: list[int]
+    rounds: int
+    screened: list[tuple[Task, list[Rollout]]] = field(default_factory=list)
+
+    def groups(self) -> list[list[Rollout]]:
+        g = len(self.rollouts) // max(len(self.tasks), 1)
+        return [self.rollouts[i * g:(i + 1) * g] for i in range(len(self.tasks))] + [rs for _, rs in self.screened]
+
+    def all_tasks(self) -> list[Task]:
+        return self.tasks + [t for t, _ in self.screened]
+
+
+def step_rollouts(r: Recipe, step: int) -> StepRollouts:
+    """This process's rollouts of a step. Without dynamic sampling every group is trained on. With it,
     groups whose rewards are all equal are left out and extra rounds (each at most this process's share of
     prompts_per_step tasks, sized by the share of groups with signal so far) refill the step, up to
-    max_extra_rounds; a step keeps at most prompts_per_step groups with signal."""
+    max_extra_rounds; a step keeps at most prompts_per_step groups with signal. With agent.screen_size,
+    see `_screened_rollouts`."""
     cfg, a = r.cfg, r.cfg.agent
     rank, world = r.run.acc.process_index, r.run.acc.num_processes
     want = a.prompts_per_step // world
-    sampling = SamplingParams(a.temperature, a.top_p, a.max_new_tokens)
+    if a.dynamic_sampling and a.screen_size:
+        return _screened_rollouts(r, step, want)
     tasks = _pick(r, task_seeds(cfg.seed, "grpo", step, a.prompts_per_step)[rank::world])
-
-    def generate(ts: list[Task]) -> list[Rollout]:  # every round's rollouts, cut-off replies unpaid
-        return _unfinished_unpaid(collect(r.pool, r.policy, ts, a.group_size, sampling), a.pay_cut_off)
-
-    rollouts = generate(tasks)
+    rollouts = _generate(r, [(t, a.group_size) for t in tasks])
+    rollouts = [o for g in rollouts for o in g]
     if not a.dynamic_sampling:
-        return tasks, rollouts, list(range(len(tasks))), 0
+        return StepRollouts(tasks, rollouts, list(range(len(tasks))), 0)
     kept = _signal(rollouts, len(tasks), a.group_size, a.zero_var_eps)
     rounds = 0
     while len(kept) < want and rounds < a.max_extra_rounds:
         rounds += 1
         rate = max(len(kept) / len(tasks), 0.25)
         n = min(want, math.ceil((want - len(kept)) / rate))
-        ss = np.random.SeedSequence([cfg.seed, 2, step, 1000 + rounds, rank])
-        more = _pick(r, [int(s) for s in ss.generate_state(n, dtype=np.uint32)])
-        more_rollouts = generate(more)
+        more = _pick(r, _round_seeds(r, step, rounds, n))
+        more_rollouts = [o for g in _generate(r, [(t, a.group_size) for t in more]) for o in g]
         kept += [len(tasks) + g for g in _signal(more_rollouts, len(more), a.group_size, a.zero_var_eps)]
         tasks, rollouts = tasks + more, rollouts + more_rollouts
-    return tasks, rollouts, kept[:want], rounds
+    return StepRollouts(tasks, rollouts, kept[:want], rounds)
+
+
+def _screened_rollouts(r: Recipe, step: int, want: int) -> StepRollouts:
+    """Dynamic sampling that screens (agent.screen_size = S < G): each new task first gets S samples; only a
+    task whose S rewards differ gets the other G - S, in the next round, batched with the screens of the
+    refill tasks. A task the policy always or never solves is dropped after S samples instead of G, so
+    fewer generated tokens miss the loss; the price is the groups whose first S agree but whose G would
+    not (not trained on) and one more generation round per step. The first round screens want x G / S
+    tasks (the rows of one unscreened round); refills follow the share of screens with signal so far,
+    up to max_extra_rounds; a step completes at most `want` groups."""
+    cfg, a = r.cfg, r.cfg.agent
+    rank, world = r.run.acc.process_index, r.run.acc.num_processes
+    size, rest = a.screen_size, a.group_size - a.screen_size
+    first = math.ceil(a.prompts_per_step * a.group_size / size)
+    new = _pick(r, task_seeds(cfg.seed, "grpo", step, first)[rank::world])
+    tasks, rollouts, screened, pending, seen, rounds = [], [], [], [], 0, 0
+    while pending or new:
+        got = _generate(r, [(t, rest) for t, _ in pending] + [(t, size) for t in new])
+        for (t, head), tail in zip(pending, got):
+            tasks.append(t)
+            rollouts += head + tail
+        pending, seen = [], seen + len(new)
+        for t, head in zip(new, got[len(got) - len(new):]):
+            has_signal = np.var([o.reward for o in head]) > a.zero_var_eps
+            if has_signal and len(tasks) + len(pending) < want:
+                pending.append((t, head))
+            else:  # no signal in the screen, or a surplus task: its screen is all it costs
+                screened.append((t, head))
+        need = want - len(tasks) - len(pending)
+        new = []
+        if need > 0 and rounds < a.max_extra_rounds:
+            rounds += 1
+            rate = max((len(tasks) + len(pending)) / seen, 1 / 8)
+            n = min(first, math.ceil(need / rate))
+            new = _pick(r, _round_seeds(r, step, rounds, n))
+    return StepRollouts(tasks, rollouts, _signal(rollouts, len(tasks), a.group_size, a.zero_var_eps), rounds, screened)
+
+
+def _round_seeds(r: Recipe, step: int, round_: int, n: int) -> list[int]:
+    ss = np.random.SeedSequence([r.cfg.seed, 2, step, 1000 + round_, r.run.acc.process_index])
+    return [int(s) for s in ss.generate_state(n, dtype=np.uint32)]
+
+
+def _generate(r: Recipe, jobs: list[tuple[Task, int]]) -> list[list[Rollout]]:
+    """One local round: (task, n) -> n rollouts of the task, for every job in one batch; cut-off replies
+    unpaid (agent.pay_cut_off)."""
+    a = r.cfg.agent
+    if not jobs:
+        return []
+    sampling = SamplingParams(a.temperature, a.top_p, a.max_new_tokens)
+    flat = _unfinished_unpaid(collect(r.pool, r.policy, [t for t, n in jobs for _ in range(n)], 1, sampling),
+                              a.pay_cut_off)
+    out, i = [], 0
+    for _, n in jobs:
+        out.append(flat[i:i + n])
+        i += n
+    return out
 
 
 def _unfinished_unpaid(rollouts: list[Rollout], pay_cut_off: bool) -> list[Rollout]:

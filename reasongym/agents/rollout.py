@@ -99,6 +99,8 @@ def set_advantages(rows: list[Row], group_size: int, scale: bool = True) -> list
     consecutive rows per task, as `collect` returns them. Returns the rows."""
     if group_size < 1 or len(rows) % group_size:
         raise ValueError(f"set_advantages: {len(rows)} rows do not split into groups of {group_size}")
+    if not rows:  # a step whose every task was screened out
+        return rows
     import torch  # here, not at the top: evaluation collects rollouts without torch
 
     from reasongym.agents.grpo import group_advantages

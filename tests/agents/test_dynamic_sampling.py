@@ -71,3 +71,34 @@ def test_with_signal_the_tokens_reach_the_loss(tiny_model_dir, tmp_path):
                                         "agent.dynamic_sampling=false", "agent.curriculum=false")))
     assert off[0]["groups"] == off[0]["groups_trained"] == 4 and off[0]["extra_rounds"] == 0
     assert off[0]["zero_var_frac"] == 1.0 and off[0]["tokens_to_loss_frac"] == 0.0
+
+
+def test_screening_stops_a_task_after_its_first_samples_when_they_agree(tiny_model_dir, tmp_path):
+    """agent.screen_size=4 on math with a random tiny model: every screen is all-wrong, so no task gets the
+    rest of its group; the same generation budget screens twice as many tasks as whole groups would."""
+    folder = train_main(toy_args(tiny_model_dir, tmp_path, "env=math", "steps=1", "eval_every=0",
+                                 "agent.screen_size=4", "agent.max_extra_rounds=2"))
+    row = grpo_rows(folder)[0]
+    assert row["groups"] == row["groups_screened_out"] == 24 and row["groups_trained"] == 0  # 8 tasks x 3 rounds
+    assert round(row["gen_tokens"] / row["completion_len"]) == 24 * 4  # replies: screens only
+    assert row["tokens_to_loss_frac"] == 0 and row["extra_rounds"] == 2
+
+
+def test_screening_completes_the_groups_whose_first_samples_differ(tiny_model_dir, tmp_path):
+    """The toy reward varies in almost every screen: want (4) tasks get all G samples and are trained on,
+    the surplus screens of the first round (8 tasks x 4 samples) are all that is spent beyond them."""
+    row = grpo_rows(train_main(toy_args(tiny_model_dir, tmp_path, "steps=1", "eval_every=0",
+                                        "agent.screen_size=4")))[0]
+    assert row["groups_trained"] == 4 and row["extra_rounds"] == 0
+    assert row["groups"] == 8 and row["groups_screened_out"] == 4
+    assert 0.6 < row["tokens_to_loss_frac"] < 0.72  # 4 x 8 of 4 x 8 + 4 x 4 replies of equal length
+
+
+def test_a_screen_of_one_sample_or_a_whole_group_is_refused(tiny_model_dir, tmp_path):
+    import pytest
+
+    from reasongym.config import ConfigError
+
+    for bad in ("1", "8"):
+        with pytest.raises(ConfigError, match="agent.screen_size"):
+            train_main(toy_args(tiny_model_dir, tmp_path, "steps=1", f"agent.screen_size={bad}"))
