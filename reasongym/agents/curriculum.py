@@ -76,7 +76,7 @@ class Curriculum:
             stat[1] *= self.decay
         for task, group in zip(tasks, correct):
             stat = self.stats[self.key(task)]
-            stat[0] += float(np.mean(np.asarray(group, dtype=float)))
+            stat[0] += float(np.mean(group))
             stat[1] += 1.0
 
     def key(self, task: Task) -> str:

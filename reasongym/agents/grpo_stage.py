@@ -101,7 +101,7 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
     every = gather_object([(o.reward, o.correct, sum(len(t.completion.token_ids or []) for t in o.turns),
                             o.turns[-1].completion.finish_reason == "length", _harness_error(o))
                            for g in groups for o in g])
-    zero_var = gather_object([float(np.var([o.reward for o in g]) <= a.zero_var_eps) for g in groups])
+    zero_var = gather_object([float(not _varies(g, a.zero_var_eps)) for g in groups])
     gen_tokens = sum(e[2] for e in every)
     all_tasks = gather_object(got.all_tasks())
     row = {"phase": "grpo", "step": step, "reward": float(np.mean([e[0] for e in every])),
@@ -196,8 +196,7 @@ def _screened_rollouts(r: Recipe, step: int, want: int) -> StepRollouts:
             rollouts += head + tail
         pending, seen = [], seen + len(new)
         for t, head in zip(new, got[len(got) - len(new):]):
-            has_signal = np.var([o.reward for o in head]) > a.zero_var_eps
-            if has_signal and len(tasks) + len(pending) < want:
+            if _varies(head, a.zero_var_eps) and len(tasks) + len(pending) < want:
                 pending.append((t, head))
             else:  # no signal in the screen, or a surplus task: its screen is all it costs
                 screened.append((t, head))
@@ -251,8 +250,12 @@ def _pick(r: Recipe, seeds: list[int]) -> list[Task]:
 
 def _signal(rollouts: list[Rollout], n: int, group_size: int, eps: float) -> list[int]:
     """Indices of the groups whose rewards vary (variance above eps)."""
-    rewards = np.array([o.reward for o in rollouts], dtype=float).reshape(n, group_size)
-    return [i for i, g in enumerate(rewards) if g.var() > eps]
+    return [i for i in range(n) if _varies(rollouts[i * group_size:(i + 1) * group_size], eps)]
+
+
+def _varies(group: list[Rollout], eps: float) -> bool:
+    """Whether a group's rewards vary (variance above eps), whatever its size: it has signal."""
+    return float(np.var([o.reward for o in group])) > eps
 
 
 def _harness_error(rollout: Rollout) -> bool:
