@@ -60,6 +60,12 @@ class AgentConfig(LossConfig):
     """With dynamic_sampling: S samples of each new task first, the other group_size - S only for a task
     whose S rewards differ (0: off; 2..group_size-1). Tasks the policy always or never solves then cost S
     samples instead of G (agents/grpo_stage.py, _screened_rollouts)."""
+    replay: int = 0
+    """Tasks per step drawn again from those whose last group had signal (agents/replay.py), with fresh
+    samples; the rest of the step is drawn as usual (0: off). A task on the policy's boundary usually
+    still is one step later, so a replayed group has signal more often than a fresh one."""
+    replay_max_uses: int = 2
+    """Times one task may be drawn again (while its groups keep having signal)."""
     curriculum: bool = True
     """Pass-rate curriculum (agents/curriculum.py): ask the environment for tasks near curriculum_target,
     by (kind, difficulty) for procedural envs, by per-task history for file envs."""
@@ -214,6 +220,9 @@ def check_train_config(cfg: TrainConfig, sft_only: bool = False) -> None:
         ("agent.zero_var_eps", a.zero_var_eps, a.zero_var_eps >= 0, "must be >= 0"),
         ("agent.screen_size", a.screen_size, a.screen_size == 0 or 2 <= a.screen_size < a.group_size,
          "must be 0 (off) or 2..group_size-1 (samples that screen a task before the rest of its group)"),
+        ("agent.replay", a.replay, 0 <= a.replay <= a.prompts_per_step,
+         "must be 0 (off) or 1..prompts_per_step (tasks per step drawn again from the signal replay)"),
+        ("agent.replay_max_uses", a.replay_max_uses, a.replay_max_uses >= 1, "must be >= 1"),
         ("agent.curriculum_target", a.curriculum_target, 0 < a.curriculum_target < 1, "must be in (0, 1)"),
         ("agent.curriculum_max_difficulty", a.curriculum_max_difficulty, 1 <= a.curriculum_max_difficulty <= 5,
          "must be in 1..5"),

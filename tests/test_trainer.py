@@ -74,7 +74,8 @@ def test_cli_runs_under_two_processes(tiny_model_dir, tmp_path):
 
 
 def test_sigkill_then_resume_continues_the_same_curve(tiny_model_dir, tmp_path):
-    common = toy_args(tiny_model_dir, tmp_path, "steps=10", "save_every=2", "eval_every=0", "seed=3")
+    common = toy_args(tiny_model_dir, tmp_path, "steps=10", "save_every=2", "eval_every=0", "seed=3",
+                      "agent.replay=2")  # the signal replay's buffer is part of what a checkpoint restores
     ref = _run([sys.executable, "-m", "reasongym.train", *common, "name=straight"])
     assert ref.returncode == 0, ref.stderr[-2000:]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}

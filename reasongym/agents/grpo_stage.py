@@ -3,7 +3,8 @@
     grpo(recipe, resume_from=None)      # called by reasongym/train.py after the cold start
 
 Each step: pick tasks (the step number is the data position; with agent.curriculum, near a target pass
-rate: agents/curriculum.py) -> G rollouts each through the Gymnasium API -> with agent.dynamic_sampling,
+rate: agents/curriculum.py; with agent.replay, some are tasks of earlier steps whose groups had signal:
+agents/replay.py) -> G rollouts each through the Gymnasium API -> with agent.dynamic_sampling,
 groups whose rewards are all equal are set aside and the step is refilled with groups that have signal,
 within agent.max_extra_rounds more rounds (DAPO; with agent.screen_size, a task gets its whole group only
 if its first samples disagree) -> rows that carry their group advantage
@@ -29,6 +30,7 @@ from reasongym.agents.curriculum import Curriculum
 from reasongym.agents.grpo import LossConfig
 from reasongym.agents.guard import Guard, learned_reward
 from reasongym.agents.learner import Learner
+from reasongym.agents.replay import SignalReplay
 from reasongym.agents.rollout import collect, pick_tasks, to_rows
 from reasongym.agents.stages import Recipe, record_tasks, task_seeds
 from reasongym.core import Rollout, SamplingParams, Task
@@ -50,12 +52,15 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     a = cfg.agent
     r.curriculum = Curriculum(r.pool.envs[0], target=a.curriculum_target, group_size=a.group_size,
                               max_difficulty=a.curriculum_max_difficulty) if a.curriculum else None
+    r.replay = SignalReplay(a.replay_max_uses) if a.dynamic_sampling and a.replay else None
     if resume_from is not None:
         weights_only = resume_from.name.endswith("-00000")  # the cold start's weights, GRPO's own optimizer
         state = learner.load(resume_from, weights_only_model=weights_only)
         done = state["step"]
         if r.curriculum is not None and "curriculum" in state:
             r.curriculum.load_state_dict(state["curriculum"])
+        if r.replay is not None and "replay" in state:
+            r.replay.load_state_dict(state["replay"])
         run.say(f"resuming GRPO at step {min(done + 1, total)}/{total} from {resume_from}")
     run.acc.wait_for_everyone()  # metrics.jsonl is cut back to the checkpoint before anyone reads it
     guard = Guard(cfg.guard, r.policy, learner, run.acc, run.folder, learned=learned_reward(r.pool.envs[0]))
@@ -73,6 +78,8 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
                 bar.update(0, heldout=r.heldout(step, "grpo"))
             if run.due(step, total):
                 extra = {"curriculum": r.curriculum.state_dict()} if r.curriculum is not None else {}
+                if r.replay is not None:
+                    extra["replay"] = r.replay.state_dict()
                 run.save(r.policy.model, learner.optimizer, learner.scheduler, {"stage": "grpo", "step": step, **extra})
                 guard.checkpoint()
             if verdict.stop:
@@ -92,7 +99,7 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
     t0 = time.time()
     got = step_rollouts(r, step)
     t_gen = time.time() - t0
-    tasks, rollouts, kept = got.tasks, got.rollouts, got.kept
+    rollouts, kept = got.rollouts, got.kept
     rows = to_rows(rollouts, r.policy, a.group_size, a.scale_rewards)  # rows carry their advantage
     watch = guard.measure(rollouts, rows)  # signals the reward cannot game, before the update
     train = [row for g in kept for row in rows[g * a.group_size:(g + 1) * a.group_size]]
@@ -104,6 +111,8 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
     zero_var = gather_object([float(not _varies(g, a.zero_var_eps)) for g in groups])
     gen_tokens = sum(e[2] for e in every)
     all_tasks = gather_object(got.all_tasks())
+    replay = getattr(r, "replay", None)
+    again = [replay is not None and replay.replayed(t) for t in all_tasks]
     row = {"phase": "grpo", "step": step, "reward": float(np.mean([e[0] for e in every])),
            "accuracy": float(np.mean([e[1] for e in every])), "completion_len": gen_tokens / len(every),
            "truncated_frac": float(np.mean([e[3] for e in every])), "zero_var_frac": float(np.mean(zero_var)),
@@ -112,11 +121,16 @@ def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:
            "groups": len(all_tasks), "groups_trained": sum(gather_object([len(kept)])),
            "groups_screened_out": sum(gather_object([len(got.screened)])),
            "extra_rounds": max(gather_object([got.rounds])), **Curriculum.mix(all_tasks),
+           **(_replay_metrics(again, zero_var) if replay is not None else {}),
            **stats, **watch, "gen_time": t_gen, "step_time": time.time() - t0,
            "gen_tokens_per_s": gen_tokens / max(t_gen, 1e-9), "minutes": run.minutes()}
     curriculum = getattr(r, "curriculum", None)
     if curriculum is not None:  # every process updates the same state from all processes' groups
-        curriculum.update(all_tasks, gather_object([[o.correct for o in g] for g in groups]))
+        correct = gather_object([[o.correct for o in g] for g in groups])
+        fresh = [i for i, replayed in enumerate(again) if not replayed]  # replays would bias a cell to 1/2
+        curriculum.update([all_tasks[i] for i in fresh], [correct[i] for i in fresh])
+    if replay is not None:
+        replay.update(all_tasks, [z == 0.0 for z in zero_var])
     run.log.metrics(row)
     pick = rollouts[:: max(1, len(rollouts) // max(1, cfg.samples_to_log))] if cfg.samples_to_log else []
     run.log.samples([{"step": step, "task_id": o.task.id, "prompt": o.turns[0].observation[-1]["content"],
@@ -152,12 +166,11 @@ def step_rollouts(r: Recipe, step: int) -> StepRollouts:
     prompts_per_step tasks, sized by the share of groups with signal so far) refill the step, up to
     max_extra_rounds; a step keeps at most prompts_per_step groups with signal. With agent.screen_size,
     see `_screened_rollouts`."""
-    cfg, a = r.cfg, r.cfg.agent
-    rank, world = r.run.acc.process_index, r.run.acc.num_processes
-    want = a.prompts_per_step // world
+    a = r.cfg.agent
+    want = a.prompts_per_step // r.run.acc.num_processes
     if a.dynamic_sampling and a.screen_size:
         return _screened_rollouts(r, step, want)
-    tasks = _pick(r, task_seeds(cfg.seed, "grpo", step, a.prompts_per_step)[rank::world])
+    tasks = _first_round(r, step, a.prompts_per_step)
     rollouts = _generate(r, [(t, a.group_size) for t in tasks])
     rollouts = [o for g in rollouts for o in g]
     if not a.dynamic_sampling:
@@ -183,11 +196,10 @@ def _screened_rollouts(r: Recipe, step: int, want: int) -> StepRollouts:
     not (not trained on) and one more generation round per step. The first round screens want x G / S
     tasks (the rows of one unscreened round); refills follow the share of screens with signal so far,
     up to max_extra_rounds; a step completes at most `want` groups."""
-    cfg, a = r.cfg, r.cfg.agent
-    rank, world = r.run.acc.process_index, r.run.acc.num_processes
+    a = r.cfg.agent
     size, rest = a.screen_size, a.group_size - a.screen_size
     first = math.ceil(a.prompts_per_step * a.group_size / size)
-    new = _pick(r, task_seeds(cfg.seed, "grpo", step, first)[rank::world])
+    new = _first_round(r, step, first)
     tasks, rollouts, screened, pending, seen, rounds = [], [], [], [], 0, 0
     while pending or new:
         got = _generate(r, [(t, rest) for t, _ in pending] + [(t, size) for t in new])
@@ -208,6 +220,24 @@ def _screened_rollouts(r: Recipe, step: int, want: int) -> StepRollouts:
             n = min(first, math.ceil(need / rate))
             new = _pick(r, _round_seeds(r, step, rounds, n))
     return StepRollouts(tasks, rollouts, _signal(rollouts, len(tasks), a.group_size, a.zero_var_eps), rounds, screened)
+
+
+def _first_round(r: Recipe, step: int, n: int) -> list[Task]:
+    """This process's share of a step's first n tasks: up to agent.replay of them drawn again from the
+    signal replay (agents/replay.py), the others picked fresh from the step's seeds."""
+    rank, world = r.run.acc.process_index, r.run.acc.num_processes
+    replay = getattr(r, "replay", None)
+    again = replay.take(min(r.cfg.agent.replay, n), rank, world) if replay is not None else []
+    seeds = task_seeds(r.cfg.seed, "grpo", step, n)[rank::world]
+    return again + _pick(r, seeds[len(again):])
+
+
+def _replay_metrics(again: list[bool], zero_var: list[float]) -> dict:
+    """Groups drawn again from the signal replay this step, and the share of them that had signal."""
+    if not any(again):
+        return {"groups_replayed": 0}
+    mine = [z for z, replayed in zip(zero_var, again) if replayed]
+    return {"groups_replayed": len(mine), "replay_signal_frac": 1.0 - float(np.mean(mine))}
 
 
 def _round_seeds(r: Recipe, step: int, round_: int, n: int) -> list[int]:
