@@ -93,13 +93,16 @@ def rollout_stats(grpo: list[dict]) -> dict:
            "harness_error_frac_mean": sum(r.get("harness_error_frac", 0) for r in grpo) / max(len(grpo), 1),
            "groups": sum(r.get("groups", 0) for r in grpo), "groups_trained": sum(r.get("groups_trained", 0) for r in grpo),
            "groups_screened_out": sum(r.get("groups_screened_out", 0) for r in grpo),  # agent.screen_size
+           "groups_replayed": sum(r.get("groups_replayed", 0) for r in grpo),  # agent.replay
+           "replayed_with_signal": sum(r.get("groups_replayed", 0) * r.get("replay_signal_frac", 0) for r in grpo),
            "extra_rounds": [r.get("extra_rounds") for r in grpo], "difficulty_mix": mix}
     if gen:
         print(f"  generated tokens {gen}, reached the loss {trained:.0f} ({trained / gen:.0%}); groups without "
               f"signal {out['zero_var_frac_mean']:.0%} (mean over steps); harness errors "
               f"{out['harness_error_frac_mean']:.1%}")
         print(f"  groups sampled {out['groups']}, trained on {out['groups_trained']}, stopped after their "
-              f"screen {out['groups_screened_out']}")
+              f"screen {out['groups_screened_out']}, drawn again from the signal replay {out['groups_replayed']} "
+              f"({out['replayed_with_signal']:.0f} of them with signal)")
         print("  difficulty mean per step: " + " ".join(f"{m.get('difficulty_mean', 0):.2f}" for m in mix))
     return out
 
