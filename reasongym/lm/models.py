@@ -176,3 +176,11 @@ def _check_hub(name: str, key: str) -> None:
     except Exception as exc:  # noqa: BLE001 - connection refused, DNS, timeout, proxy: all "unreachable"
         raise ConfigError(f"{key}={name}: the Hugging Face hub is unreachable ({type(exc).__name__}); connect, "
                           "or pass a local folder, or set HF_HUB_OFFLINE=1 with the model in the cache") from None
+
+
+def cache_keyword(model) -> str:
+    """The keyword under which `model.forward` takes a KV cache: `cache` from transformers 5.2x on (where
+    `past_key_values` is deprecated), `past_key_values` before."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"

@@ -38,6 +38,8 @@ import torch
 from torch import nn
 from transformers import DynamicCache
 
+from reasongym.lm.models import cache_keyword
+
 
 def _plain_name(name: str) -> str:
     """peft parameter names -> the plain model's ('base_model.model.x.base_layer.weight' -> 'x.weight')."""
@@ -163,8 +165,8 @@ class KVCacheSampler:
             ids[r, width - len(p):], attn[r, width - len(p):] = torch.tensor(p), 1
         ids, attn = ids.to(self.device), attn.to(self.device)
         pos = (attn.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache()
-        out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache,
+        cache, keyword = DynamicCache(), cache_keyword(self.model)
+        out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, **{keyword: cache},
                          use_cache=True, logits_to_keep=1)
         rows = list(range(n))  # original index of each live batch row
         result: list[list[int]] = [[] for _ in range(n)]
@@ -185,7 +187,7 @@ class KVCacheSampler:
             attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
             last_pos = last_pos + 1
             out = self.model(input_ids=nxt.unsqueeze(1), attention_mask=attn, position_ids=last_pos,
-                             past_key_values=cache, use_cache=True)
+                             **{keyword: cache}, use_cache=True)
         return result
 
     @staticmethod

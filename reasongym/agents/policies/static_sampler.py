@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from transformers import DynamicCache
 
 from reasongym.agents.policies.sampler import KVCacheSampler
+from reasongym.lm.models import cache_keyword
 
 SUPPORTED = ("llama", "mistral", "qwen2", "qwen3")
 
@@ -164,7 +165,7 @@ class StaticCacheSampler(KVCacheSampler):
         ids, attn = ids.to(self.device), attn.to(self.device)
         position = (attn.cumsum(-1) - 1).clamp(min=0)
         dyn = DynamicCache()
-        out = self.model(input_ids=ids, attention_mask=attn, position_ids=position, past_key_values=dyn,
+        out = self.model(input_ids=ids, attention_mask=attn, position_ids=position, **{cache_keyword(self.model): dyn},
                          use_cache=True, logits_to_keep=1)
         idx = torch.tensor(which, device=self.device)
         n, total = len(prompts), width + max_new_tokens
