@@ -37,7 +37,8 @@ class AgentConfig(LossConfig):
     """G: completions sampled per task; the group mean is the baseline of the advantage."""
     prompts_per_step: int = 6
     """Tasks per optimisation step (over all processes; each process owns whole groups). With
-    dynamic_sampling these are groups with signal (refilled); without it, groups whose G rewards are all
+    dynamic_sampling these are groups with signal (refilled; a refill round that finds more than it needs
+    trains on them all); without it, groups whose G rewards are all
     equal cost sampling only (no gradient). The long recipe (configs/recipes/long.yaml) uses 16."""
     top_p: float = 1.0
     """Nucleus sampling of training rollouts (1.0: off)."""

@@ -73,6 +73,15 @@ def test_with_signal_the_tokens_reach_the_loss(tiny_model_dir, tmp_path):
     assert off[0]["zero_var_frac"] == 1.0 and off[0]["tokens_to_loss_frac"] == 0.0
 
 
+def test_every_group_with_signal_is_trained_on_also_beyond_the_step_size(tiny_model_dir, tmp_path):
+    """env.flat_every=2: half the toy tasks pay a flat 0.5 (no signal), so steps need refills, and a refill
+    round may find more groups with signal than the step still needed; those are trained on, not dropped."""
+    rows = grpo_rows(train_main(toy_args(tiny_model_dir, tmp_path, "steps=4", "eval_every=0", "seed=3",
+                                         "env.flat_every=2", "agent.curriculum=false")))
+    assert all(r["groups_trained"] == round(r["groups"] * (1 - r["zero_var_frac"])) for r in rows)
+    assert max(r["groups_trained"] for r in rows) > 4 and min(r["zero_var_frac"] for r in rows) > 0
+
+
 def test_screening_stops_a_task_after_its_first_samples_when_they_agree(tiny_model_dir, tmp_path):
     """agent.screen_size=4 on math with a random tiny model: every screen is all-wrong, so no task gets the
     rest of its group; the same generation budget screens twice as many tasks as whole groups would."""
