@@ -1,6 +1,6 @@
 """A pass-rate curriculum: ask the environment for tasks the policy solves about half the time.
 
-    cur = Curriculum(env, target=0.5, max_difficulty=3)
+    cur = Curriculum(env, target=0.5, max_difficulty=3)   # 0: difficulties 1..the env's difficulty
     tasks = cur.pick(env, seeds)                      # one task per reset seed
     cur.update(tasks, correct)                        # correct: (N, G) booleans of the groups
     cur.mix(tasks)                                    # {"difficulty_mean": ..., "difficulty_mix_d1": ...}
@@ -38,7 +38,8 @@ class Curriculum:
                  floor: float = 0.02, decay: float = 0.9):
         base = env.unwrapped
         self.kinds = tuple(getattr(base, "kinds", ()) or ())
-        self.cells = [(k, d) for k in self.kinds for d in range(1, max_difficulty + 1)]
+        top = max_difficulty or int(getattr(base, "difficulty", 1) or 1)  # 0: up to the env's own difficulty
+        self.cells = [(k, d) for k in self.kinds for d in range(1, top + 1)]
         self.by_cell = bool(self.cells) and hasattr(base, "difficulty")
         self.target, self.group_size, self.floor, self.decay = target, group_size, floor, decay
         self.stats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # key -> [passes, trials]

@@ -43,6 +43,13 @@ def test_cells_near_the_target_pass_rate_are_asked_for_most():
     assert again.pick(env, [7, 8, 9]) == cur.pick(env, [7, 8, 9])
 
 
+def test_max_difficulty_0_stays_within_the_environments_difficulty():
+    for difficulty, levels in ((1, {1}), (3, {1, 2, 3})):
+        env = gym.make("reasongym/Math-v0", difficulty=difficulty, kinds=["linear"])
+        cur = Curriculum(env, target=0.5, max_difficulty=0)
+        assert {t.meta["difficulty"] for t in cur.pick(env, list(range(60)))} == levels
+
+
 def test_file_envs_use_per_task_history():
     from tests.fixtures.toy_env import TASKS  # a TaskList env: no kinds, no difficulty option
 
