@@ -46,11 +46,11 @@ class LossConfig:
     """Longest completion sampled, in tokens; also the constant divisor of loss_norm=constant."""
     scale_rewards: bool = True
     """Divide advantages by the group std (GRPO); false: Dr. GRPO's centred rewards only."""
-    temperature: float = 1.0
+    temperature: float = 1.3
     """Sampling temperature of training rollouts. The learner scores tokens at the same temperature
-    (logits / T), so ratio, entropy and KL are those of the distribution that sampled. 1.0: after the
-    32-step cold start the policy's entropy is ~0.1 nat per token, and a lower temperature leaves more
-    groups all-equal (README, Results)."""
+    (logits / T), so ratio, entropy and KL are those of the distribution that sampled. 1.3: after the
+    32-step cold start the policy's entropy is ~0.1 nat per token at 1.0, so a task's samples mostly agree;
+    on the quick start 1.3 left 40% of groups all-equal against 48% at 1.0, and 0.7 more (README, Results)."""
 
     @classmethod
     def of(cls, cfg) -> LossConfig:

@@ -53,8 +53,8 @@ def test_a_training_step_replays_the_tasks_whose_groups_had_signal(tiny_model_di
     assert all(0.0 <= r["replay_signal_frac"] <= 1.0 for r in rows[1:])
     ids = [r["id"] for r in read_jsonl(folder / "train_tasks.jsonl") if r["phase"] == "grpo"]
     assert set(ids[4:6]) <= set(ids[:4])  # step 2 opens with two of step 1's tasks
-    off = [r for r in read_jsonl(train_main(toy_args(tiny_model_dir, tmp_path / "off", "steps=1",
-                                                     "eval_every=0")) / "metrics.jsonl") if "reward" in r]
+    off = [r for r in read_jsonl(train_main(toy_args(tiny_model_dir, tmp_path / "off", "steps=1", "eval_every=0",
+                                                     "agent.replay=0")) / "metrics.jsonl") if "reward" in r]
     assert "groups_replayed" not in off[0]
 
 
