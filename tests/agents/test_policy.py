@@ -53,7 +53,10 @@ def test_the_learner_scores_tokens_at_the_sampling_temperature(policy):
     ids = torch.tensor([policy.encode_chat(MSG) + [10, 11, 12]])
     attn = torch.ones_like(ids)
     logits = policy.model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
-    at = lambda T: torch.log_softmax(logits / T, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+
+    def at(T):
+        return torch.log_softmax(logits / T, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+
     cold, _ = TokenLogProbs(policy.model, chunk=4, temperature=0.5)(ids, attn)
     assert torch.allclose(cold, at(0.5), atol=1e-5) and not torch.allclose(cold, at(1.0), atol=1e-3)
     from accelerate import Accelerator
