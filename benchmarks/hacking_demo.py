@@ -91,7 +91,7 @@ def train_args(model: Path, rm: Path, prompts: Path, run_dir: Path, name: str, s
             "env.verifier=benchmarks.hacking_demo:OneWordVerifier", "sft.lr=2e-3",
             "sft.batch_size=16", f"steps={steps}", "agent.lr=3e-4", "agent.beta=0.1", "agent.max_new_tokens=32",
             "agent.prompts_per_step=4", "agent.group_size=8", "eval_every=0", "precision=fp32", "save_every=1000",
-            "agent.temperature=1.0", "agent.replay=0",  # the settings its figures were measured with
+            "agent.temperature=1.0", "agent.replay=0", "time_budget_min=0",  # as its figures were measured
             f"run_dir={run_dir}", f"name={name}", f"seed={seed}", *extra]
 
 

@@ -52,7 +52,7 @@ def run_ours(steps: int, model: str, sampler: str = "static", precision: str = "
                    f"agent.group_size={GROUP}", f"agent.max_new_tokens={NEW_TOKENS}", f"agent.lora_r={LORA_R}",
                    f"agent.lr={LR}", "agent.beta=0", "agent.gradient_checkpointing=true", "eval_every=0", "save_every=1000", "plots=false",
                    f"agent.sampler={sampler}", "agent.dynamic_sampling=false", "agent.curriculum=false",
-                   "agent.replay=0", "agent.temperature=1.0",  # TRL's side: same tasks drawn, temperature 1
+                   "agent.replay=0", "agent.temperature=1.0", "time_budget_min=0",  # as TRL: temperature 1, all steps
                    f"precision={precision}", f"run_dir={tempfile.mkdtemp()}"])
     rows = [r for r in read_jsonl(folder / "metrics.jsonl") if r.get("phase") == "grpo" and "reward" in r]
     times = [r["step_time"] for r in rows]

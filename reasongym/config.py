@@ -179,6 +179,11 @@ class TrainConfig:
     steps: int = 20
     """GRPO optimisation steps. The default is the quick start (about 30 minutes on 2 CPU cores, fp32);
     `config=configs/recipes/long.yaml` is the long recipe (60 steps of 16 tasks) for more time or a GPU."""
+    time_budget_min: float = 34.0
+    """Wall-clock budget of the whole run in minutes (0: none). GRPO takes no further step once one more step,
+    the final held-out evaluation and the final save would not fit (estimated from this run's slowest of its
+    last three steps, its last evaluation and its last checkpoint), so the quick start ends in time on a
+    slower machine too, with fewer steps; at least one GRPO step always runs. The long recipe sets 0."""
     seed: int = 0
     """Seed of everything: task choice, sampling, initialisation of LoRA."""
     eval_every: int = 10
@@ -242,6 +247,7 @@ def check_train_config(cfg: TrainConfig, sft_only: bool = False) -> None:
         ("agent.max_grad_norm", a.max_grad_norm, a.max_grad_norm >= 0, "must be >= 0 (0: no clipping)"),
         ("agent.schedule", a.schedule, a.schedule in SCHEDULES, f"use one of {', '.join(SCHEDULES)}"),
         ("agent.lora_r", a.lora_r, a.lora_r >= 0, "must be >= 0 (0: full fine-tuning)"),
+        ("time_budget_min", cfg.time_budget_min, cfg.time_budget_min >= 0, "must be >= 0 (minutes; 0: no budget)"),
         ("save_every", cfg.save_every, cfg.save_every >= 1, "must be >= 1"),
         ("save_every_min", cfg.save_every_min, cfg.save_every_min >= 0, "must be >= 0 (0: off)"),
         ("keep_checkpoints", cfg.keep_checkpoints, cfg.keep_checkpoints >= 1, "must be >= 1"),

@@ -12,7 +12,8 @@ if its first samples disagree) -> rows that carry their group advantage
 (agents/learner.py, the loss in agents/grpo.py) -> one metrics row, with the share of generated tokens
 that reached the loss (tokens_to_loss_frac), the difficulty mix and the share of harness errors.
 Held-out greedy evaluation every `eval_every` steps and at the end; checkpoints every `save_every` steps,
-every `save_every_min` minutes, at the end and on Ctrl-C. A resumed stage continues after its checkpoint
+every `save_every_min` minutes, at the end and on Ctrl-C. With `time_budget_min`, GRPO ends early (evaluated and
+saved like a finished run) once one more step and the final evaluation would not fit. A resumed stage continues after its checkpoint
 with the optimizer, scheduler and RNG it had, so it follows the same curve as an uninterrupted run.
 """
 
@@ -67,22 +68,37 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     guard.resume(read_jsonl(run.folder / "metrics.jsonl"))  # a resumed run continues the guard's history
     if done == 0 and cfg.sft.steps == 0:
         r.summary["start_heldout_accuracy"] = r.heldout(0, "grpo")
+    if resume_from is not None and state.get("out_of_time"):
+        run.say(f"this run ended GRPO at step {done}/{total} on its time budget ({cfg.time_budget_min:g} min); "
+                "to train on, start a new run with a larger time_budget_min (0: none)")
+        done = total
+    elif cfg.time_budget_min and done < total:
+        run.say(f"time budget: {cfg.time_budget_min:g} min for the whole run (GRPO stops early if its steps "
+                "would not fit; time_budget_min=0 for none)")
     bar = Progress(total, "GRPO", enabled=run.main, done=done)
-    start = time.time()
+    start, step_seconds = time.time(), []
     try:
         for step in range(done + 1, total + 1):
             row = grpo_step(r, learner, guard, step)
             verdict = guard.observe(row)  # divergence of reward and independent signals; best checkpoint
             bar.update(1, reward=row["reward"], acc=row["accuracy"])
-            if cfg.eval_every and (step % cfg.eval_every == 0 or step == total):
+            step_seconds.append(row["step_time"])
+            last = step == total or out_of_time(r, step_seconds)
+            if last and step < total:
+                run.say(f"time budget: GRPO ends after step {step}/{total} so the run finishes within "
+                        f"{cfg.time_budget_min:g} min ({run.minutes():.1f} min so far; time_budget_min=0 for none)")
+                r.summary["out_of_time"] = {"step": step, "steps": total, "minutes": cfg.time_budget_min}
+            if cfg.eval_every and (step % cfg.eval_every == 0 or last):
                 bar.update(0, heldout=r.heldout(step, "grpo"))
-            if run.due(step, total):
+            if run.due(step, total) or last:
                 extra = {"curriculum": r.curriculum.state_dict()} if r.curriculum is not None else {}
                 if r.replay is not None:
                     extra["replay"] = r.replay.state_dict()
+                if last and step < total:
+                    extra["out_of_time"] = True
                 run.save(r.policy.model, learner.optimizer, learner.scheduler, {"stage": "grpo", "step": step, **extra})
                 guard.checkpoint()
-            if verdict.stop:
+            if verdict.stop or last:
                 break
             run.check_stop(f"GRPO step {step}/{total}")
     finally:
@@ -91,6 +107,15 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     if r.summary["guard"] and r.summary["guard"]["stopped"]:
         run.say(f"reasongym guard: {r.summary['guard']['message']} Kept: {r.summary['guard']['best_dir']}")
     r.summary["grpo_seconds_this_session"] = time.time() - start
+
+
+def out_of_time(r: Recipe, step_seconds: list[float]) -> bool:
+    """Would one more step, the final held-out evaluation and the final save overrun the time budget?
+    Planned with the slowest of the last three steps, the last evaluation's time (two steps before the
+    first) and the last checkpoint's, plus half a minute for final/, the plots and the summary."""
+    step = max(step_seconds[-3:])
+    evaluation = 0.0 if not (r.cfg.eval_every and r.heldout.tasks) else r.heldout.seconds or 2 * step
+    return r.run.out_of_time(step + evaluation + r.run.save_seconds + 30.0)
 
 
 def grpo_step(r: Recipe, learner: Learner, guard: Guard, step: int) -> dict:

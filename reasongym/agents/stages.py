@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,13 +104,15 @@ class Heldout:
     def __init__(self, cfg, policy, pool, tasks, run, max_new_tokens: int):
         self.cfg, self.policy, self.pool, self.tasks, self.run = cfg, policy, pool, tasks, run
         self.max_new_tokens = max_new_tokens
+        self.seconds: float | None = None  # how long the last evaluation took (a time budget plans with it)
 
     def __call__(self, step: int, phase: str) -> float | None:
         if not self.tasks:
             return None
-        what = self.NAMES[phase].format(step=step)
+        what, t0 = self.NAMES[phase].format(step=step), time.time()
         value = evaluate_greedy(self.policy, self.pool, self.tasks, self.run.acc, self.max_new_tokens,
                                 label=f"eval {self.SHORT[phase].format(step=step)}")
+        self.seconds = time.time() - t0
         row = {"phase": phase, "step": step, "heldout_accuracy": value, "eval_tasks": len(self.tasks),
                "minutes": self.run.minutes()}
         self.run.log.metrics(row)

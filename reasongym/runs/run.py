@@ -93,6 +93,8 @@ class Run:
         self.save_every, self.save_every_min = cfg.save_every, getattr(cfg, "save_every_min", 0.0)
         self.t0 = self.last_save = time.time()
         self.minutes0 = float((self.state or {}).get("minutes", 0.0))
+        self.budget_min = float(getattr(cfg, "time_budget_min", 0.0))
+        self.save_seconds = 0.0  # how long the last checkpoint took to write
         self.stop_requested = False
 
     # -- agreement between processes -----------------------------------------------------------------
@@ -110,6 +112,10 @@ class Run:
         """Wall-clock minutes of the run, over every session."""
         return self.minutes0 + (time.time() - self.t0) / 60
 
+    def out_of_time(self, seconds_ahead: float) -> bool:
+        """Would `seconds_ahead` more seconds take the run past its time budget? (all processes agree)"""
+        return bool(self.budget_min) and bool(self._agree(self.minutes() + seconds_ahead / 60 > self.budget_min))
+
     def resume_hint(self) -> str:
         return f"{self.command} resume={self.folder}"
 
@@ -122,8 +128,10 @@ class Run:
     def save(self, model, optimizer, scheduler, state: dict) -> Path:
         """Checkpoint with the run files' row counts and the run's minutes (so resume can cut back)."""
         state = {**state, "rows": self.log.counts(), "minutes": self.minutes()}
+        t0 = time.time()
         folder = self.ckpts.save(model, optimizer, scheduler, state)
         self.last_save = time.time()
+        self.save_seconds = self.last_save - t0
         return folder
 
     def check_stop(self, where: str) -> None:
