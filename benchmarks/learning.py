@@ -60,7 +60,8 @@ def report(folder: Path, wall: float | None, argv: list[str]) -> None:
     grpo = [r for r in metrics[:last_eval] if r.get("phase") == "grpo" and "step_time" in r]
     times = {"cold_start_s": summary.get("sft_seconds"), "grpo_s": sum(r["step_time"] for r in grpo),
              "grpo_steps": len(grpo), "total_wall_s": wall,
-             "run_minutes_with_evaluations": max((r.get("minutes", 0.0) for r in metrics), default=None)}
+             "run_minutes_with_evaluations": max((r.get("minutes", 0.0) for r in metrics), default=None),
+             "out_of_time": summary.get("out_of_time")}  # GRPO ended early on time_budget_min: where
     if "cold start" in rows and "after GRPO" in rows:
         gain = rows["after GRPO"]["accuracy"] - rows["cold start"]["accuracy"]
         print(f"  GRPO gain over the cold start: {gain * 100:+.1f} points in {times['grpo_s'] / 60:.1f} min "
