@@ -71,6 +71,7 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     if resume_from is not None and state.get("out_of_time"):
         run.say(f"this run ended GRPO at step {done}/{total} on its time budget ({cfg.time_budget_min:g} min); "
                 "to train on, start a new run with a larger time_budget_min (0: none)")
+        r.summary["out_of_time"] = {"step": done, "steps": total, "minutes": cfg.time_budget_min}
         done = total
     elif cfg.time_budget_min and done < total:
         run.say(f"time budget: {cfg.time_budget_min:g} min for the whole run (GRPO stops early if its steps "

@@ -51,3 +51,4 @@ def test_a_run_out_of_time_ends_grpo_evaluated_and_saved_and_resume_trains_no_fu
     train_main([f"resume={folder}"])
     assert read_jsonl(folder / "metrics.jsonl") == metrics  # nothing trained or evaluated again
     assert "ended GRPO at step 1/8 on its time budget" in capsys.readouterr().out
+    assert json.loads((folder / "summary.json").read_text())["out_of_time"] == summary["out_of_time"]
