@@ -70,7 +70,8 @@ class Learner:
 
     # -- batches -----------------------------------------------------------------------------------
     def _tensors(self, rows: list[Row]):
-        """Right-padded (B, T) ids and attention mask, and the (B, T-1) mask of sampled targets."""
+        """Right-padded (B, T) ids and attention mask, the (B, T-1) mask of sampled targets, and how many
+        leading tokens every row shares (a group's prompt: the decoder runs them once; 0 for none)."""
         width = max(len(r.input_ids) for r in rows)
         pad = self.policy.tokenizer.pad_token_id
         ids = torch.full((len(rows), width), pad, dtype=torch.long)
@@ -80,16 +81,28 @@ class Learner:
             n = len(r.input_ids)
             ids[i, :n], attn[i, :n] = torch.tensor(r.input_ids), 1
             target[i, :n] = torch.tensor(r.mask, dtype=torch.float32)
+        prompts = {tuple(r.input_ids[:prompt_length(r)]) for r in rows}
+        shared = len(next(iter(prompts))) if len(rows) > 1 and len(prompts) == 1 else 0
         dev = self.acc.device
-        return ids.to(dev), attn.to(dev), target[:, 1:].to(dev)
+        return ids.to(dev), attn.to(dev), target[:, 1:].to(dev), shared
 
-    def _chunks(self, rows: list[Row], at_least: int = 0) -> list[list[Row]]:
-        """Micro-batches; padded with empty rows (mask 0: no gradient) up to `at_least` so that every
-        process runs the same number of backward passes (DDP synchronises on each)."""
-        chunks = [rows[i:i + self.micro] for i in range(0, len(rows), self.micro)]
-        while len(chunks) < at_least:
-            chunks.append([Row([self.policy.tokenizer.pad_token_id] * 2, [0, 0])])
-        return chunks
+    def _chunks(self, rows: list[Row]) -> list[list[Row]]:
+        """Micro-batches of at most `micro` rows; the rows of one prompt (a GRPO group) go together, so that
+        their prompt runs through the decoder once (lm/logprobs.py, `shared`); rows whose prompt no other
+        row has are batched in order as they come."""
+        by_prompt: dict[tuple[int, ...], list[Row]] = {}
+        for r in rows:
+            by_prompt.setdefault(tuple(r.input_ids[:prompt_length(r)]), []).append(r)
+        groups = [g for g in by_prompt.values() if len(g) > 1]
+        singles = [g[0] for g in by_prompt.values() if len(g) == 1]
+        chunks = [g[i:i + self.micro] for g in groups for i in range(0, len(g), self.micro)]
+        return chunks + [singles[i:i + self.micro] for i in range(0, len(singles), self.micro)]
+
+    def _padded(self, chunks: list[list[Row]]) -> list[list[Row]]:
+        """Pad with empty rows (mask 0: no gradient) up to the most micro-batches of any process, so that
+        every process runs the same number of backward passes (DDP synchronises on each)."""
+        at_least = int(self._global(len(chunks), "max"))
+        return chunks + [[Row([self.policy.tokenizer.pad_token_id] * 2, [0, 0])]] * (at_least - len(chunks))
 
     def _global(self, value: float, op: str = "sum") -> float:
         if self.acc.num_processes == 1:
@@ -103,14 +116,14 @@ class Learner:
         out = []
         inner = self.acc.unwrap_model(self.module)
         for chunk in chunks:
-            ids, attn, mask = self._tensors(chunk)
+            ids, attn, mask, shared = self._tensors(chunk)
             if reference and self.ref is not None:
                 ctx, module = nullcontext(), self.ref
             else:
                 ctx = self.policy.model.disable_adapter() if reference else nullcontext()
                 module = inner
             with ctx, autocast(self.acc.device, self.policy.precision):
-                out.append(module(ids, attn, mask)[0].float())
+                out.append(module(ids, attn, mask, shared)[0].float())
         return out
 
     # -- the two objectives ------------------------------------------------------------------------
@@ -122,7 +135,7 @@ class Learner:
             nll = -(logp * mask).sum() / max(n_tokens, 1.0)
             return nll, {"nll": float(nll.detach()) * n_tokens, "tokens": float(mask.sum())}
 
-        chunks = self._chunks(rows, at_least=int(self._global(-(-len(rows) // self.micro), "max")))
+        chunks = self._padded(self._chunks(rows))
         stats = self._accumulate(chunks, loss_fn)
         finish = self._finish()
         self.scheduler.step()
@@ -138,15 +151,13 @@ class Learner:
         """
         n_tokens = self._global(sum(sum(r.mask) for r in rows))
         n_seqs = self._global(len(rows))
-        keep = [i for i, r in enumerate(rows) if trains(r.advantage, self.loss_cfg)]
-        n_chunks = int(self._global(-(-len(keep) // self.micro), "max"))
-        if n_chunks == 0:
+        chunks = self._padded(self._chunks([r for r in rows if trains(r.advantage, self.loss_cfg)]))
+        if not chunks:
             with warnings.catch_warnings():  # the schedule advances although no optimizer step ran
                 warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
                 self.scheduler.step()
             return {"loss": 0.0, "clip_frac": 0.0, "kl": 0.0, "ratio": 1.0, "entropy": 0.0, "grad_norm": 0.0,
                     "lr": self.scheduler.get_last_lr()[0], "tokens": n_tokens, "trained_tokens": 0.0}
-        chunks = self._chunks([rows[i] for i in keep], at_least=n_chunks)
         adv = [torch.tensor([r.advantage for r in c], dtype=torch.float32, device=self.acc.device)
                for c in chunks]  # (B,) per micro-batch; padding rows have advantage 0 and mask 0
         ref = self.logprobs(chunks, reference=True) if self.loss_cfg.beta > 0 else None
@@ -175,10 +186,10 @@ class Learner:
         self.optimizer.zero_grad(set_to_none=True)
         sums: dict[str, float] = {}
         for k, chunk in enumerate(chunks):
-            ids, attn, mask = self._tensors(chunk)
+            ids, attn, mask, shared = self._tensors(chunk)
             with accumulating(self.acc, self.module, last=k == len(chunks) - 1):
                 with autocast(self.acc.device, self.policy.precision):
-                    logp, ent = self.module(ids, attn, mask)
+                    logp, ent = self.module(ids, attn, mask, shared)
                 loss, stats = loss_fn(k, logp.float(), ent, mask)
                 self.acc.backward(loss * self.acc.num_processes)
             for key, v in stats.items():
@@ -206,3 +217,8 @@ class Learner:
         if weights_only_model:
             return load_checkpoint(self.acc, folder, self.policy.model)
         return load_checkpoint(self.acc, folder, self.policy.model, self.optimizer, self.scheduler)
+
+
+def prompt_length(row: Row) -> int:
+    """Tokens before the first sampled one: the prompt the row's group shares."""
+    return next((i for i, m in enumerate(row.mask) if m), len(row.mask))

@@ -1,14 +1,24 @@
 """Per-token log-probabilities of a causal LM, without the full-vocabulary logits of a batch at once.
 
     logp, entropy = TokenLogProbs(model)(input_ids, attention_mask, targets)   # (B, T-1) each
+    logp, entropy = TokenLogProbs(model)(input_ids, attention_mask, targets, shared=70)  # rows share 70 tokens
 
 The decoder runs once; the output head runs in chunks of positions under activation checkpointing, so
 the float32 logits of a whole batch never exist together (the vocabulary is 49k for SmolLM2: 8 x 200
 tokens of float32 logits alone would be 315 MB). Used by the learner (policy, old and reference
 log-probs) and the reward-hacking guard (KL to the reference).
+
+`shared=p`: the rows of a GRPO group begin with the same prompt (the G samples of one task), which is
+often more than half of each row. The decoder then runs those p tokens once, for one row, and the B rows'
+own tokens attend to its keys and values (repeated B times, so gradients from every row flow back into
+the one prompt pass): the same log-probs and gradients as the full batch (to float rounding) for about
+p * (B - 1) fewer token positions through the decoder. Not with activation checkpointing (transformers
+drops the KV cache of a checkpointed layer).
 """
 
 from __future__ import annotations
+
+import inspect
 
 import torch
 from torch import nn
@@ -36,10 +46,13 @@ class TokenLogProbs(nn.Module):
         self.model, self.chunk, self.temperature = model, chunk, float(temperature)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                targets: torch.Tensor | None = None):
+                targets: torch.Tensor | None = None, shared: int = 0):
         lm = causal_lm(self.model)
-        hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask,
-                                  use_cache=False).last_hidden_state  # no KV cache: nothing decodes next
+        decoder = lm.get_decoder()
+        if 0 < shared < input_ids.shape[1] and input_ids.shape[0] > 1 and can_share(lm):
+            hidden = shared_prefix_hidden(decoder, input_ids, attention_mask, shared)
+        else:  # no KV cache: nothing decodes next
+            hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
         B, T, H = hidden.shape
         flat_h = hidden[:, :-1].reshape(B * (T - 1), H)  # position t predicts token t+1
         flat_t = input_ids[:, 1:].reshape(B * (T - 1))
@@ -62,6 +75,25 @@ class TokenLogProbs(nn.Module):
         out_lp = torch.zeros(B * (T - 1), dtype=logp.dtype, device=logp.device).index_put((where,), logp)
         out_ent = torch.zeros(B * (T - 1), dtype=ent.dtype, device=ent.device).index_put((where,), ent)
         return out_lp.view(B, T - 1), out_ent.view(B, T - 1)
+
+
+def can_share(lm: nn.Module) -> bool:
+    """Whether the prompt pass may hand its KV cache on (not under activation checkpointing)."""
+    on = getattr(lm, "is_activation_checkpointing", None)  # transformers 5's name; 4.x has only the other
+    return not (on if on is not None else getattr(lm, "is_gradient_checkpointing", False))
+
+
+def shared_prefix_hidden(decoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                         shared: int) -> torch.Tensor:
+    """(B, T, H) last hidden states of rows whose first `shared` tokens are equal and unpadded: the prefix
+    runs once (batch 1) with a KV cache, the cache is repeated to B rows, the rest of the rows runs on it."""
+    B = input_ids.shape[0]
+    key = "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
+    first = decoder(input_ids=input_ids[:1, :shared], attention_mask=attention_mask[:1, :shared], use_cache=True)
+    cache = getattr(first, "cache", None) or first.past_key_values  # transformers 5.x renamed the field
+    cache.batch_repeat_interleave(B)  # differentiable: repeat_interleave sums the B rows' gradients back
+    rest = decoder(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache})
+    return torch.cat([first.last_hidden_state.expand(B, -1, -1), rest.last_hidden_state], dim=1)
 
 
 def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor, temperature: float = 1.0):

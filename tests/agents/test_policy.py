@@ -228,7 +228,10 @@ def test_logprobs_on_target_positions_only(policy):
     assert torch.count_nonzero(some[0, :-4]) == 0
 
 
-def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny_model_dir):
+@pytest.mark.parametrize("one_prompt", [False, True])
+def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny_model_dir, one_prompt):
+    """With one prompt, the plain run shares it (the layer runs for the prompt, then for the rows);
+    under checkpointing the rows run whole (no KV cache there) and the layer runs again in backward."""
     from accelerate import Accelerator
 
     from reasongym.agents.learner import Learner
@@ -244,12 +247,12 @@ def test_gradient_checkpointing_recomputes_layers_and_gives_the_same_update(tiny
         mlp = causal_lm(pol.model).get_decoder().layers[0].mlp  # inside the checkpointed layer
         forward = mlp.forward  # (wrapped by hand: module hooks do not fire in the recompute)
         mlp.forward = lambda *a, _f=forward, _c=calls, **k: _c.append(1) or _f(*a, **k)
-        prompt = pol.encode_chat(MSG)
-        rows = [Row(prompt + [40, 41, 42], [0] * len(prompt) + [1, 1, 1], advantage=a) for a in (1.0, -0.5)]
+        prompts = [pol.encode_chat(MSG), pol.encode_chat(MSG if one_prompt else [{"role": "user", "content": "1?"}])]
+        rows = [Row(p + [40, 41, 42], [0] * len(p) + [1, 1, 1], advantage=a) for p, a in zip(prompts, (1.0, -0.5))]
         stats = learner.grpo_step(rows)
         results.append((len(calls), stats["grad_norm"], learner.trainable_state()))
     (plain_calls, plain_norm, plain_state), (ckpt_calls, ckpt_norm, ckpt_state) = results
-    assert (plain_calls, ckpt_calls) == (1, 2)  # the layer ran again in backward
+    assert (plain_calls, ckpt_calls) == ((2, 2) if one_prompt else (1, 2))  # the layer ran again in backward
     assert ckpt_norm == pytest.approx(plain_norm, rel=1e-5)
     for name, value in plain_state.items():
         torch.testing.assert_close(ckpt_state[name], value)
