@@ -18,11 +18,11 @@ drops the KV cache of a checkpointed layer).
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
+
+from reasongym.lm.models import cache_keyword
 
 
 def causal_lm(model: nn.Module) -> nn.Module:
@@ -88,9 +88,10 @@ def shared_prefix_hidden(decoder: nn.Module, input_ids: torch.Tensor, attention_
     """(B, T, H) last hidden states of rows whose first `shared` tokens are equal and unpadded: the prefix
     runs once (batch 1) with a KV cache, the cache is repeated to B rows, the rest of the rows runs on it."""
     B = input_ids.shape[0]
-    key = "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
+    key = cache_keyword(decoder)
     first = decoder(input_ids=input_ids[:1, :shared], attention_mask=attention_mask[:1, :shared], use_cache=True)
-    cache = getattr(first, "cache", None) or first.past_key_values  # transformers 5.x renamed the field
+    cache = getattr(first, "cache", None)  # transformers 5.2x's name of the field
+    cache = first.past_key_values if cache is None else cache
     cache.batch_repeat_interleave(B)  # differentiable: repeat_interleave sums the B rows' gradients back
     rest = decoder(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache})
     return torch.cat([first.last_hidden_state.expand(B, -1, -1), rest.last_hidden_state], dim=1)
