@@ -88,7 +88,10 @@ def rollout_stats(grpo: list[dict]) -> dict:
     """Generated tokens and the share that reached the loss over the run; the difficulty mix per step."""
     gen = sum(r.get("gen_tokens", 0) for r in grpo)
     trained = sum(r.get("trained_tokens", 0) for r in grpo)
-    mix = [{"step": r["step"], **{k: round(v, 3) for k, v in r.items() if k.startswith("difficulty_")}} for r in grpo]
+    mix = [{"step": r["step"], **{k: round(v, 3) for k, v in r.items() if k.startswith(("difficulty_", "kind_mix_"))}}
+           for r in grpo]
+    kinds = {k[len("kind_mix_"):]: sum(r.get(k, 0) * r.get("groups", 0) for r in grpo)
+             for k in sorted({k for r in grpo for k in r if k.startswith("kind_mix_")})}
     out = {"gen_tokens": gen, "trained_tokens": trained, "tokens_to_loss_frac": trained / gen if gen else None,
            "zero_var_frac_mean": sum(r.get("zero_var_frac", 0) for r in grpo) / max(len(grpo), 1),
            "harness_error_frac_mean": sum(r.get("harness_error_frac", 0) for r in grpo) / max(len(grpo), 1),
@@ -96,7 +99,8 @@ def rollout_stats(grpo: list[dict]) -> dict:
            "groups_screened_out": sum(r.get("groups_screened_out", 0) for r in grpo),  # agent.screen_size
            "groups_replayed": sum(r.get("groups_replayed", 0) for r in grpo),  # agent.replay
            "replayed_with_signal": sum(r.get("groups_replayed", 0) * r.get("replay_signal_frac", 0) for r in grpo),
-           "extra_rounds": [r.get("extra_rounds") for r in grpo], "difficulty_mix": mix}
+           "extra_rounds": [r.get("extra_rounds") for r in grpo], "difficulty_mix": mix,
+           "groups_by_kind": {k: round(v) for k, v in kinds.items()}}
     if gen:
         print(f"  generated tokens {gen}, reached the loss {trained:.0f} ({trained / gen:.0%}); groups without "
               f"signal {out['zero_var_frac_mean']:.0%} (mean over steps); harness errors "
@@ -105,6 +109,8 @@ def rollout_stats(grpo: list[dict]) -> dict:
               f"screen {out['groups_screened_out']}, drawn again from the signal replay {out['groups_replayed']} "
               f"({out['replayed_with_signal']:.0f} of them with signal)")
         print("  difficulty mean per step: " + " ".join(f"{m.get('difficulty_mean', 0):.2f}" for m in mix))
+        if kinds:
+            print("  groups sampled by kind: " + ", ".join(f"{k} {v:.0f}" for k, v in kinds.items()))
     return out
 
 

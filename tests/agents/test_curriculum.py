@@ -43,6 +43,21 @@ def test_cells_near_the_target_pass_rate_are_asked_for_most():
     assert again.pick(env, [7, 8, 9]) == cur.pick(env, [7, 8, 9])
 
 
+def test_a_cell_whose_groups_have_signal_beats_one_at_the_same_pass_rate_whose_groups_do_not():
+    env = gym.make("reasongym/Math-v0", kinds=["arithmetic", "linear"])
+    cur = Curriculum(env, target=0.5, max_difficulty=1)
+    arithmetic, linear = (env.reset(seed=0, options={"kind": k, "difficulty": 1})[1]["task"] for k in ("arithmetic", "linear"))
+    for step in range(6):  # both at a pass rate of 1/4; arithmetic's tasks are always right or always wrong
+        cur.update([arithmetic, linear], [[1] * 8 if step % 4 == 0 else [0] * 8, [1, 0, 0, 0] * 2])
+    assert cur.pass_rates()["arithmetic/d1"] == pytest.approx(cur.pass_rates()["linear/d1"], abs=0.1)
+    assert cur.signal_rates() == {"arithmetic/d1": 0.0, "linear/d1": 1.0}
+    picked = Counter(cur.key(t) for t in cur.pick(env, list(range(300))))
+    assert picked["linear/d1"] > 0.8 * 300  # from the pass rate alone: half each
+    old = Curriculum(env, target=0.5, max_difficulty=1)  # a checkpoint from before signals were counted
+    old.load_state_dict({"stats": {"linear/d1": [1.0, 4.0]}})
+    assert old.signal_rates()["linear/d1"] == pytest.approx(1 - 0.25 ** 8 - 0.75 ** 8)
+
+
 def test_max_difficulty_0_stays_within_the_environments_difficulty():
     for difficulty, levels in ((1, {1}), (3, {1, 2, 3})):
         env = gym.make("reasongym/Math-v0", difficulty=difficulty, kinds=["linear"])
@@ -65,7 +80,9 @@ def test_file_envs_use_per_task_history():
 
 def test_the_difficulty_mix_of_a_step():
     env = gym.make("reasongym/Math-v0")
-    tasks = [env.reset(seed=s, options={"difficulty": d})[1]["task"] for s, d in enumerate([1, 1, 2, 3])]
+    tasks = [env.reset(seed=s, options={"difficulty": d, "kind": k})[1]["task"]
+             for s, (d, k) in enumerate([(1, "linear"), (1, "word"), (2, "linear"), (3, "roots")])]
     assert Curriculum.mix(tasks) == {"difficulty_mean": 1.75, "difficulty_mix_d1": 0.5,
-                                     "difficulty_mix_d2": 0.25, "difficulty_mix_d3": 0.25}
+                                     "difficulty_mix_d2": 0.25, "difficulty_mix_d3": 0.25,
+                                     "kind_mix_linear": 0.5, "kind_mix_roots": 0.25, "kind_mix_word": 0.25}
     assert Curriculum.mix([]) == {}
