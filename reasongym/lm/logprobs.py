@@ -12,11 +12,17 @@ log-probs) and the reward-hacking guard (KL to the reference).
 often more than half of each row. The decoder then runs those p tokens once, for one row, and the B rows'
 own tokens attend to its keys and values (repeated B times, so gradients from every row flow back into
 the one prompt pass): the same log-probs and gradients as the full batch (to float rounding) for about
-p * (B - 1) fewer token positions through the decoder. Not with activation checkpointing (transformers
-drops the KV cache of a checkpointed layer).
+p * (B - 1) fewer token positions through the decoder. Under activation checkpointing transformers drops
+the KV cache of a checkpointed layer, because the recompute in backward would write it a second time;
+there the prompt runs without checkpointing (one row: little memory), and the rows read its keys and values
+through a read-only view of the cache, which a layer may keep (`_can_checkpoint_with_cache`, transformers
+5.2x) since the recompute reads the same states. Where the installed transformers has no such switch,
+or its cache is not the plain kind, rows run whole.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -78,9 +84,19 @@ class TokenLogProbs(nn.Module):
 
 
 def can_share(lm: nn.Module) -> bool:
-    """Whether the prompt pass may hand its KV cache on (not under activation checkpointing)."""
+    """Whether the prompt pass may hand its KV cache on: always without activation checkpointing, with it
+    where the checkpointed layers can be told to keep a cache they only read."""
     on = getattr(lm, "is_activation_checkpointing", None)  # transformers 5's name; 4.x has only the other
-    return not (on if on is not None else getattr(lm, "is_gradient_checkpointing", False))
+    if not (on if on is not None else getattr(lm, "is_gradient_checkpointing", False)):
+        return True
+    layers = checkpointed_layers(lm.get_decoder())  # none where the decoder checkpoints them itself (4.x)
+    return bool(layers) and all(hasattr(type(m), "_can_checkpoint_with_cache") for m in layers)
+
+
+def checkpointed_layers(decoder: nn.Module) -> list[nn.Module]:
+    """The decoder's layers that activation checkpointing recomputes in backward (none when it is off)."""
+    return [m for m in decoder.modules() if m is not decoder and getattr(m, "gradient_checkpointing", False) is True
+            and decoder.training]
 
 
 def shared_prefix_hidden(decoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -88,13 +104,56 @@ def shared_prefix_hidden(decoder: nn.Module, input_ids: torch.Tensor, attention_
     """(B, T, H) last hidden states of rows whose first `shared` tokens are equal and unpadded: the prefix
     runs once (batch 1) with a KV cache, the cache is repeated to B rows, the rest of the rows runs on it."""
     B = input_ids.shape[0]
-    key = cache_keyword(decoder)
-    first = decoder(input_ids=input_ids[:1, :shared], attention_mask=attention_mask[:1, :shared], use_cache=True)
+    key, layers = cache_keyword(decoder), checkpointed_layers(decoder)
+    unchecked = layers + [decoder] if layers and getattr(decoder, "gradient_checkpointing", False) is True else layers
+    with layer_flags(unchecked, gradient_checkpointing=False):  # one row, kept for backward; it fills the cache
+        first = decoder(input_ids=input_ids[:1, :shared], attention_mask=attention_mask[:1, :shared], use_cache=True)
     cache = getattr(first, "cache", None)  # transformers 5.2x's name of the field
     cache = first.past_key_values if cache is None else cache
     cache.batch_repeat_interleave(B)  # differentiable: repeat_interleave sums the B rows' gradients back
-    rest = decoder(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache})
+    if layers:
+        cache = read_only(cache)
+        if cache is None:  # a cache this code does not know how to read without writing: rows run whole
+            return decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+    with layer_flags(layers, _can_checkpoint_with_cache=True):
+        rest = decoder(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache})
     return torch.cat([first.last_hidden_state.expand(B, -1, -1), rest.last_hidden_state], dim=1)
+
+
+def read_only(cache):
+    """The cache, made to answer `update` with its states followed by the new ones without storing them:
+    a checkpointed layer's recompute then sees what its first run saw. None for a cache other than plain
+    per-layer keys and values (sliding windows, quantised or static caches)."""
+    states = [(getattr(layer, "keys", None), getattr(layer, "values", None)) for layer in getattr(cache, "layers", [])]
+    if not states or any(type(layer).__name__ != "DynamicLayer" for layer in cache.layers) or \
+            any(k is None or not torch.is_tensor(k) for k, _ in states):
+        return None
+
+    def update(key_states, value_states, layer_idx, *args, **kwargs):
+        keys, values = states[layer_idx]
+        return torch.cat([keys, key_states], dim=-2), torch.cat([values, value_states], dim=-2)
+
+    cache.update = update
+    return cache
+
+
+@contextmanager
+def layer_flags(layers: list[nn.Module], **flags):
+    """Set attributes on some modules for the duration, then put back what each had (or drop it)."""
+    missing = object()
+    saved = [{k: m.__dict__.get(k, missing) for k in flags} for m in layers]
+    try:
+        for m in layers:
+            for k, v in flags.items():
+                setattr(m, k, v)
+        yield
+    finally:
+        for m, old in zip(layers, saved):
+            for k, v in old.items():
+                if v is missing:
+                    delattr(m, k)
+                else:
+                    setattr(m, k, v)
 
 
 def _head_logprobs(head: nn.Module, h: torch.Tensor, t: torch.Tensor, temperature: float = 1.0):

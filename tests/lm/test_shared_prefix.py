@@ -33,10 +33,17 @@ def positions_through_the_decoder(model) -> list[int]:
     return seen
 
 
-@pytest.mark.parametrize("lora", [0, 4])
-def test_shared_prompt_gives_the_same_logprobs_and_gradients_for_fewer_positions(tiny_model_dir, lora):
+@pytest.mark.parametrize("lora,checkpointing", [(0, False), (4, False), (0, True), (4, True)])
+def test_shared_prompt_gives_the_same_logprobs_and_gradients_for_fewer_positions(tiny_model_dir, lora, checkpointing):
+    """Also under activation checkpointing, where the rows read the prompt's cache in a layer that is run
+    again in backward: a dropped cache would leave the rows without their prompt (other log-probs), one
+    written twice would give them the wrong one."""
     torch.manual_seed(0)
     policy = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=lora)
+    if checkpointing:
+        causal_lm(policy.model).gradient_checkpointing_enable({"use_reentrant": False})
+        policy.model.train()
+        assert logprobs.checkpointed_layers(causal_lm(policy.model).get_decoder())
     if lora:  # a fresh adapter is the identity (B = 0): make it act, so its gradients are not trivial
         with torch.no_grad():
             for n, p in policy.model.named_parameters():
