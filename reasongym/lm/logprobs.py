@@ -15,8 +15,8 @@ the one prompt pass): the same log-probs and gradients as the full batch (to flo
 p * (B - 1) fewer token positions through the decoder. Under activation checkpointing transformers drops
 the KV cache of a checkpointed layer, because the recompute in backward would write it a second time;
 there the prompt runs without checkpointing (one row: little memory), and the rows read its keys and values
-through a read-only view of the cache, which a layer may keep (`_can_checkpoint_with_cache`, transformers
-5.2x) since the recompute reads the same states. Where the installed transformers has no such switch,
+through a read-only view of the cache, which a layer may keep (`_can_checkpoint_with_cache` of the
+installed transformers) since the recompute reads the same states. Where the installed transformers has no such switch,
 or its cache is not the plain kind, rows run whole.
 """
 
