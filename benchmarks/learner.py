@@ -4,6 +4,7 @@ run whole, alternating in the same run.
 
     python benchmarks/learner.py                        # SmolLM2 fp32, 6 groups x 8 rows, 3 repeats
     python benchmarks/learner.py --groups 16 --repeats 2
+    python benchmarks/learner.py --gradient-checkpointing --out benchmarks/results/learner_checkpointing.json
 
 Rows: the prompts of reasongym/Math-v0 tasks in the policy's chat template (55-70 tokens), each with G
 completions of random tokens whose lengths are drawn uniformly from 20-70 (the quick start's replies
@@ -57,6 +58,7 @@ def main() -> None:
     p.add_argument("--group", type=int, default=8)
     p.add_argument("--micro-batch-size", type=int, default=8)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--gradient-checkpointing", action="store_true", help="recompute decoder layers in backward")
     p.add_argument("--out", default="benchmarks/results/learner.json")
     args = p.parse_args()
     from accelerate import Accelerator
@@ -66,7 +68,7 @@ def main() -> None:
 
     policy = HFPolicy.load(args.model, precision="fp32")
     learner = Learner(policy, Accelerator(cpu=True), lr=1e-6, total_steps=10 * args.repeats,
-                      micro_batch_size=args.micro_batch_size)
+                      micro_batch_size=args.micro_batch_size, gradient_checkpointing=args.gradient_checkpointing)
     rows = rows_of(policy, args.groups, args.group)
     head = policy.model.get_output_embeddings().weight.numel()
     body = sum(q.numel() for q in logprobs.causal_lm(policy.model).get_decoder().parameters())
@@ -86,10 +88,12 @@ def main() -> None:
     rate = matmul_gflops(512, policy.model.config.hidden_size)
     results = {}
     print(f"{len(rows)} rows ({args.groups} groups x {args.group}), micro-batches of {args.micro_batch_size}, "
-          f"threads {torch.get_num_threads()}; prefill-shaped matmul rate {rate:.1f} GFLOP/s")
+          f"threads {torch.get_num_threads()}, gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}; "
+          f"prefill-shaped matmul rate {rate:.1f} GFLOP/s")
     for name, ts in times.items():
         sec = statistics.median(ts)
-        gflops = 6 * (body * seen[name] + head * targets) / sec / 1e9
+        passes = 8 if args.gradient_checkpointing else 6  # the recompute is one more forward (2 x weights)
+        gflops = (passes * body * seen[name] + 6 * head * targets) / sec / 1e9
         results[name] = {"seconds": ts, "median_s": sec, "decoder_positions": seen[name],
                          "implied_gflops": gflops, "share_of_matmul_rate": gflops / rate}
         print(f"  {name:13} {sec:6.1f} s/step (median of {len(ts)}), {seen[name]:5} positions through the "
