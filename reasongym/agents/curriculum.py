@@ -17,9 +17,10 @@ that its next group has signal. From the pass rate p alone that chance is `1 - p
 at p = 1/2, and it tells a 10% cell from a 0% one, which matters for a small model whose best cells are
 far below 1/2), but only if every task of the cell is solved at rate p. A cold-started small policy is
 nearly deterministic per task: in a cell at 25% most tasks are always right or always wrong, and its
-groups have signal far less often than the formula says. So s is the cell's observed share of groups
-with signal (decayed like the pass rate), with one pseudo-group at the formula's value: the formula
-while a cell is new, what happens once it has been tried. An unseen cell counts as being at `target` (so
+groups have signal less often than the formula says. With `by_signal=True` (agent.curriculum_by_signal)
+s is the cell's observed share of groups with signal (decayed like the pass rate), with one pseudo-group
+at the formula's value: the formula while a cell is new, what happens once it has been tried. Off by
+default: on the quick start (one seed, README Results) it sent fewer tokens to the loss, not more. An unseen cell counts as being at `target` (so
 it is tried), with a tenth of a trial of weight; per-task sampling draws a few candidate tasks per seed
 and picks one by weight. Every
 choice is a pure function of the reset seed and the curriculum's state, and the state is saved with the
@@ -40,13 +41,14 @@ CANDIDATES = 4
 
 class Curriculum:
     def __init__(self, env, *, target: float = 0.5, max_difficulty: int = 3, group_size: int = 8,
-                 floor: float = 0.02, decay: float = 0.9):
+                 floor: float = 0.02, decay: float = 0.9, by_signal: bool = False):
         base = env.unwrapped
         self.kinds = tuple(getattr(base, "kinds", ()) or ())
         top = max_difficulty or int(getattr(base, "difficulty", 1) or 1)  # 0: up to the env's own difficulty
         self.cells = [(k, d) for k in self.kinds for d in range(1, top + 1)]
         self.by_cell = bool(self.cells) and hasattr(base, "difficulty")
         self.target, self.group_size, self.floor, self.decay = target, group_size, floor, decay
+        self.by_signal = by_signal  # weigh by observed signal, not by the pass-rate formula alone
         self.stats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # key -> [passes, trials, signals]
 
     # -- choosing ------------------------------------------------------------------------------------
@@ -54,10 +56,12 @@ class Curriculum:
         return self.floor + self.signal_chance(key)
 
     def signal_chance(self, key: str) -> float:
-        """The chance that the next group of this cell or task has signal: its observed share of groups
-        with signal, plus one pseudo-group at what its pass rate alone would predict."""
+        """The chance that the next group of this cell or task has signal: from its pass rate alone, or
+        (by_signal) its observed share of groups with signal plus one pseudo-group at the formula's value."""
         passes, trials, signals = self.stats.get(key, (0.0, 0.0, 0.0))
         p = (passes + 0.1 * self.target) / (trials + 0.1)  # a tenth of a pseudo-trial at the target: unseen -> target
+        if not self.by_signal:
+            return self.from_pass_rate(p)
         return (signals + self.from_pass_rate(p)) / (trials + 1.0)
 
     def from_pass_rate(self, p: float) -> float:

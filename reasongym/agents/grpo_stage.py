@@ -52,7 +52,8 @@ def grpo(r: Recipe, resume_from: Path | None = None) -> None:
     learner, done = make_learner(r), 0
     a = cfg.agent
     r.curriculum = Curriculum(r.pool.envs[0], target=a.curriculum_target, group_size=a.group_size,
-                              max_difficulty=a.curriculum_max_difficulty) if a.curriculum else None
+                              max_difficulty=a.curriculum_max_difficulty,
+                              by_signal=a.curriculum_by_signal) if a.curriculum else None
     r.replay = SignalReplay(a.replay_max_uses) if a.dynamic_sampling and a.replay else None
     if resume_from is not None:
         weights_only = resume_from.name.endswith("-00000")  # the cold start's weights, GRPO's own optimizer

@@ -45,15 +45,19 @@ def test_cells_near_the_target_pass_rate_are_asked_for_most():
 
 def test_a_cell_whose_groups_have_signal_beats_one_at_the_same_pass_rate_whose_groups_do_not():
     env = gym.make("reasongym/Math-v0", kinds=["arithmetic", "linear"])
-    cur = Curriculum(env, target=0.5, max_difficulty=1)
+    cur = Curriculum(env, target=0.5, max_difficulty=1, by_signal=True)
+    formula = Curriculum(env, target=0.5, max_difficulty=1)  # the default: the pass rate alone
     arithmetic, linear = (env.reset(seed=0, options={"kind": k, "difficulty": 1})[1]["task"] for k in ("arithmetic", "linear"))
     for step in range(6):  # both at a pass rate of 1/4; arithmetic's tasks are always right or always wrong
-        cur.update([arithmetic, linear], [[1] * 8 if step % 4 == 0 else [0] * 8, [1, 0, 0, 0] * 2])
+        for c in (cur, formula):
+            c.update([arithmetic, linear], [[1] * 8 if step % 4 == 0 else [0] * 8, [1, 0, 0, 0] * 2])
     assert cur.pass_rates()["arithmetic/d1"] == pytest.approx(cur.pass_rates()["linear/d1"], abs=0.1)
     assert cur.signal_rates() == {"arithmetic/d1": 0.0, "linear/d1": 1.0}
     picked = Counter(cur.key(t) for t in cur.pick(env, list(range(300))))
-    assert picked["linear/d1"] > 0.8 * 300  # from the pass rate alone: half each
-    old = Curriculum(env, target=0.5, max_difficulty=1)  # a checkpoint from before signals were counted
+    assert picked["linear/d1"] > 0.8 * 300
+    by_rate = Counter(formula.key(t) for t in formula.pick(env, list(range(300))))
+    assert 0.3 * 300 < by_rate["linear/d1"] < 0.7 * 300  # from the pass rate alone: about half each
+    old = Curriculum(env, target=0.5, max_difficulty=1, by_signal=True)  # a checkpoint from before signals were counted
     old.load_state_dict({"stats": {"linear/d1": [1.0, 4.0]}})
     assert old.signal_rates()["linear/d1"] == pytest.approx(1 - 0.25 ** 8 - 0.75 ** 8)
 
