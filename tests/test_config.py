@@ -44,3 +44,14 @@ def test_every_field_is_documented():
         docs = field_docs(cls)
         fields = [f for f in cls.__dataclass_fields__ if f not in ("env", "agent", "sft")]
         assert not [f for f in fields if not docs.get(f)], "undocumented config fields"
+
+
+def test_the_quick_recipe_file_is_the_defaults_written_out():
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).parents[1] / "configs" / "recipes" / "quick.yaml"
+    assert parse_cli(TrainConfig, [f"config={path}"]) == parse_cli(TrainConfig, [])
+    written = yaml.safe_load(path.read_text())["agent"]
+    assert {"curriculum", "curriculum_by_signal", "temperature", "replay"} <= set(written)  # the ones people change
