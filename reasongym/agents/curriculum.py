@@ -20,11 +20,11 @@ nearly deterministic per task: in a cell at 25% most tasks are always right or a
 groups have signal less often than the formula says. With `by_signal=True` (agent.curriculum_by_signal)
 s is the cell's observed share of groups with signal (decayed like the pass rate), with one pseudo-group
 at the formula's value: the formula while a cell is new, what happens once it has been tried. Off by
-default: on the quick start (one seed, README Results) it sent fewer tokens to the loss, not more. An unseen cell counts as being at `target` (so
-it is tried), with a tenth of a trial of weight; per-task sampling draws a few candidate tasks per seed
-and picks one by weight. Every
-choice is a pure function of the reset seed and the curriculum's state, and the state is saved with the
-run (state_dict), so a resumed run picks the same tasks.
+default: on the quick start (one seed, README Results) it sent fewer tokens to the loss, not more. An
+unseen cell counts as being at `target` (so it is tried), with a tenth of a trial of weight; per-task
+sampling draws a few candidate tasks per seed and picks one by weight. Every choice is a pure function of
+the reset seed and the curriculum's state, and the state is saved with the run (state_dict), so a resumed
+run picks the same tasks.
 """
 
 from __future__ import annotations
