@@ -114,6 +114,29 @@ def mismatch(sampler, model, prompts, length: int, weights_cls) -> dict:
             "effective_sample_share": float(w.sum() ** 2 / (w ** 2).sum() / len(w))}
 
 
+@torch.inference_mode()
+def outlier_channels(model, prompts) -> dict:
+    """Per kind of product: the largest ratio, over layers, of the largest input channel's |max| to the
+    median channel's, on prompt forwards. A per-tensor int8 scale is set by the largest channel."""
+    ratios: dict[str, float] = {}
+
+    def hook(kind):
+        def record(module, inputs, output):
+            channel = inputs[0].reshape(-1, inputs[0].shape[-1]).abs().amax(0)
+            ratios[kind] = max(ratios.get(kind, 0.0), float(channel.max() / channel.median()))
+        return record
+
+    handles = [m.register_forward_hook(hook(name.rsplit(".", 1)[-1])) for name, m in model.named_modules()
+               if isinstance(m, torch.nn.Linear)]
+    try:
+        for p in prompts:
+            model(torch.tensor([p]))
+    finally:
+        for h in handles:
+            h.remove()
+    return ratios
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="smollm2")
@@ -147,6 +170,7 @@ def main() -> None:
     mismatch_prompts = prompts_of(policy, args.mismatch_prompts, 1, seed=1)
     drift = {name: mismatch(static, policy.model, mismatch_prompts, args.mismatch_tokens, cls)
              for name, (_, cls) in variants.items() if cls}
+    outliers = outlier_channels(policy.model, mismatch_prompts[:8])
     print(f"fp32 roofline at {len(prompts)} rows: {roof['limit_tokens_per_s']:.0f} tokens/s ({roof['bound']}-bound)")
     for name, r in speed.items():
         print(f"  {name:24} {r['tokens_per_s']:6.1f} tokens/s  {r['x_kv_cache']:.2f}x kv_cache  "
@@ -156,10 +180,13 @@ def main() -> None:
               f"argmax agrees {d['argmax_agree']:.0%}, log p/q per {d['tokens_each']}-token completion "
               f"{d['log_ratio_per_completion_mean']:+.2f} +- {d['log_ratio_per_completion_std']:.2f}, "
               f"effective samples {d['effective_sample_share']:.0%} ({d['completions']} completions)")
+    print("  input channel |max| / median channel's, worst layer: "
+          + ", ".join(f"{k} {v:.0f}x" for k, v in outliers.items()))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "threads": torch.get_num_threads(), "roofline": roof,
-                               "speed": speed, "mismatch": drift}, indent=1))
+                               "speed": speed, "mismatch": drift,
+                               "outlier_channels": outliers}, indent=1))
 
 
 if __name__ == "__main__":
