@@ -145,3 +145,34 @@ def test_static_sampler_is_a_config_value_and_falls_back_on_other_architectures(
     prompts = _prompts(pol, groups=2, g=2)
     assert new.sample(prompts, temperature=0, top_p=1, max_new_tokens=6) == \
         old.sample(prompts, temperature=0, top_p=1, max_new_tokens=6)
+
+
+def test_the_compiled_static_sampler_sees_the_static_logits_and_compiles_one_graph(tiny_model_dir):
+    """agent.sampler=static_compiled: same logits as `static` at every step (within float rounding), the
+    same greedy rows, and a second round with other prompt widths and another row count reuses the graph."""
+    from torch._dynamo.utils import counters
+
+    from reasongym.agents.policies.static_sampler import CompiledStaticSampler, StaticCacheSampler
+
+    torch._dynamo.reset()
+    CompiledStaticSampler._compiled = None
+    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", sampler="static_compiled")
+    assert isinstance(pol.sampler(), CompiledStaticSampler)
+    eos = sorted(set(pol.eos_ids) | {pol.tokenizer.convert_tokens_to_ids(c) for c in "ae "})
+    static, compiled = _pair(pol, eos, Tracing.wrap(StaticCacheSampler), Tracing.wrap(CompiledStaticSampler))
+    graphs = counters["stats"]["unique_graphs"]
+    rows = []
+    for sampler in (static, compiled):
+        torch.manual_seed(0)
+        rows.append(sampler.sample(_prompts(pol), temperature=0.0, top_p=1.0, max_new_tokens=20))
+    assert CompiledStaticSampler._compiled not in (None, False)  # compiled, not fallen back
+    assert rows[0] == rows[1]
+    assert len(static.seen) == len(compiled.seen) > 5
+    for a, b in zip(static.seen, compiled.seen):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+    first = counters["stats"]["unique_graphs"] - graphs
+    assert first >= 1
+    other = _prompts(pol, groups=2, g=3)  # other widths, 6 rows instead of 12
+    assert compiled.sample(other, temperature=0.0, top_p=1.0, max_new_tokens=12) == \
+        static.sample(other, temperature=0.0, top_p=1.0, max_new_tokens=12)
+    assert counters["stats"]["unique_graphs"] - graphs == first  # no recompilation

@@ -72,7 +72,8 @@ class Sampler(Protocol):
 
 
 SAMPLERS = {"kv_cache": "reasongym.agents.policies.sampler:KVCacheSampler",
-            "static": "reasongym.agents.policies.static_sampler:StaticCacheSampler"}
+            "static": "reasongym.agents.policies.static_sampler:StaticCacheSampler",
+            "static_compiled": "reasongym.agents.policies.static_sampler:CompiledStaticSampler"}
 
 
 def make_sampler(spec, model: nn.Module, *, eos_ids: list[int], pad_id: int, dtype: torch.dtype) -> Sampler:

@@ -18,6 +18,8 @@ Why it is faster than KVCacheSampler on a CPU (same weights, same arithmetic, sa
   round) and multiplied with `mkldnn._linear_pointwise`: 1.2-1.5x on the products at 8-128 rows here.
 - Finished rows stop being sampled at once; the cache drops them when a quarter of its rows are finished
   (a compaction copies the cache, so it is not done for every finished row).
+- `agent.sampler=static_compiled` (CompiledStaticSampler, below) compiles the decode step with torch.compile:
+  slower to start (compiling), faster per token after; for long runs.
 
 The random stream is KVCacheSampler's (one uniform per live row per step, rows in prompt order), so with
 the same seed both samplers draw the same tokens wherever their logits agree (tests/agents/test_sampler.py).
@@ -25,6 +27,8 @@ Architectures: Llama, Mistral (no sliding window), Qwen2, Qwen3; others fall bac
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -112,11 +116,13 @@ def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tens
 class StaticCacheSampler(KVCacheSampler):
     """KVCacheSampler's weights, sync and random stream; a shared prefill, a static cache, a lean step."""
 
+    pack = True  # multiply by oneDNN-packed weights where the build can
+
     def _sample(self, prompts: list[list[int]], temperature: float, top_p: float,
                 max_new_tokens: int) -> list[list[int]]:
         if not supported(self.model) or max_new_tokens < 1:
             return super()._sample(prompts, temperature, top_p, max_new_tokens)
-        w = Weights(self.model, pack=True)
+        w = Weights(self.model, pack=self.pack)
         cache, logits, valid, pos = self._prefill(w, prompts, max_new_tokens)
         n = len(prompts)
         owner = list(range(n))  # original row of each cache row
@@ -140,10 +146,15 @@ class StaticCacheSampler(KVCacheSampler):
                 live = torch.arange(len(owner), device=self.device)
             tokens[live] = nxt
             valid[:, column + step] = True
-            hidden = self._step(w, cache, tokens, pos, valid[:, : column + step + 1], column + step)
+            hidden = self._decode(w, cache, tokens, pos, valid, column + step)
             logits = self._head(w, hidden[live])
             pos = pos + 1
         return result
+
+    def _decode(self, w: Weights, cache, tokens: torch.Tensor, pos: torch.Tensor, valid: torch.Tensor,
+                column: int) -> torch.Tensor:
+        """One decode step, writing at `column` and attending to the columns before it."""
+        return self._step(w, cache, tokens, pos, valid[:, : column + 1], column)
 
     @staticmethod
     def _head(w: Weights, hidden: torch.Tensor) -> torch.Tensor:
@@ -172,8 +183,8 @@ class StaticCacheSampler(KVCacheSampler):
         cache = []
         for layer in dyn.layers:
             keys, values = layer.keys, layer.values  # (uniq, kv_heads, width, head_dim)
-            k = keys.new_empty((n, keys.shape[1], total, keys.shape[3]))
-            v = values.new_empty((n, values.shape[1], total, values.shape[3]))
+            k = keys.new_zeros((n, keys.shape[1], total, keys.shape[3]))  # zeros: a full-width step reads
+            v = values.new_zeros((n, values.shape[1], total, values.shape[3]))  # the columns it masks
             k[:, :, :width], v[:, :, :width] = keys[idx], values[idx]
             cache.append((k, v))
         valid = torch.zeros((n, total), dtype=torch.bool, device=self.device)
@@ -182,9 +193,11 @@ class StaticCacheSampler(KVCacheSampler):
 
     @staticmethod
     def _step(w: Weights, cache, tokens: torch.Tensor, pos: torch.Tensor, valid: torch.Tensor,
-              column: int) -> torch.Tensor:
+              column: int | torch.Tensor, full: bool = False) -> torch.Tensor:
         """One decode step for every cache row: token (rows,) at position pos (rows,), written at `column`.
-        Returns the last hidden state (rows, hidden), before the final norm."""
+        Returns the last hidden state (rows, hidden), before the final norm. `full`: column is a (1,) tensor,
+        valid covers the whole cache and attention reads all of it, masked (shapes that do not change from
+        step to step, for torch.compile)."""
         b, hq, hk, d, lin = tokens.shape[0], w.heads, w.kv_heads, w.head_dim, w.linear
         x = F.embedding(tokens, w.embed)  # (b, hidden)
         cos, sin = w.rotary(x, pos[:, None])  # (b, 1, d)
@@ -197,11 +210,47 @@ class StaticCacheSampler(KVCacheSampler):
             if layer["q_norm"] is not None:
                 q, k = layer["q_norm"](q), layer["k_norm"](k)
             q, k = _rotate(q, cos, sin), _rotate(k, cos, sin)
-            k_cache[:, :, column], v_cache[:, :, column] = k, v
             # the hq // hk query heads of one kv head are that head's queries: (b, hk, hq // hk, d)
-            o = F.scaled_dot_product_attention(q.view(b, hk, hq // hk, d), k_cache[:, :, : column + 1],
-                                               v_cache[:, :, : column + 1], attn_mask=mask)
+            if full:  # plain products: torch.compile specialises scaled_dot_product_attention's key length
+                k_cache.index_copy_(2, column, k[:, :, None])
+                v_cache.index_copy_(2, column, v[:, :, None])
+                scores = torch.matmul(q.view(b, hk, hq // hk, d), k_cache.transpose(-1, -2)) * d ** -0.5
+                o = torch.matmul(scores.masked_fill(~mask, float("-inf")).softmax(-1), v_cache)
+            else:
+                k_cache[:, :, column], v_cache[:, :, column] = k, v
+                o = F.scaled_dot_product_attention(q.view(b, hk, hq // hk, d), k_cache[:, :, : column + 1],
+                                                   v_cache[:, :, : column + 1], attn_mask=mask)
             x = x + lin(o.reshape(b, hq * d), *layer["o"])
             h = _rms(x, layer["ln2"], w.eps)
             x = x + lin(layer["act"](lin(h, *layer["gate"])) * lin(h, *layer["up"]), *layer["down"])
         return x
+
+
+class CompiledStaticSampler(StaticCacheSampler):
+    """`agent.sampler=static_compiled`: the static sampler with its decode step compiled by torch.compile
+    (inductor; one graph with dynamic rows and cache width, compiled on the first round of a process and
+    kept in inductor's on-disk cache). The step attends over the whole preallocated cache so its shapes do
+    not change from token to token, and multiplies by the plain weights (oneDNN-packed ones cannot be
+    traced); inductor fuses the work between the products. On the 2-core CPU of the README: ~50 s to
+    compile SmolLM2's step (~10 s from the disk cache), then 1.05-1.17x the tokens/s of `static`
+    (benchmarks/sampler_variants.py --compile), so it pays off on runs with more than ~10 minutes of
+    generation, not on the quick start.
+    Where compiling fails (no C++ compiler, an unsupported op) it warns once and runs the step uncompiled."""
+
+    pack = False
+    _compiled = None  # one compiled step per process, shared by every instance
+
+    def _decode(self, w: Weights, cache, tokens: torch.Tensor, pos: torch.Tensor, valid: torch.Tensor,
+                column: int) -> torch.Tensor:
+        cls = CompiledStaticSampler
+        if cls._compiled is None:
+            cls._compiled = torch.compile(StaticCacheSampler._step, dynamic=True)
+        col = torch.tensor([column], device=tokens.device)
+        if cls._compiled is not False:
+            try:
+                return cls._compiled(w, cache, tokens, pos, valid, col, True)
+            except Exception as exc:  # noqa: BLE001 - any compiler failure: sample uncompiled instead
+                warnings.warn(f"static_compiled: torch.compile failed ({type(exc).__name__}: {exc}); "
+                              "the decode step runs uncompiled", RuntimeWarning, stacklevel=2)
+                cls._compiled = False
+        return self._step(w, cache, tokens, pos, valid, col, True)
