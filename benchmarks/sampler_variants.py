@@ -1,9 +1,9 @@
-"""Int8 sampling, measured and not adopted: how much faster the static sampler's decode step runs on int8
-weights (fbgemm dynamic quantization) and how far its next-token distribution moves from the fp32 policy
-that the learner trains.
+"""Decode-step variants of the static sampler: int8 products (measured and not adopted: how much faster, and
+how far the int8 policy drifts from the fp32 one the learner trains) and, with --compile, the compiled step.
 
-    python benchmarks/int8_sampler.py                   # SmolLM2 fp32 vs int8, 4 prompts x 8 samples x 128 tokens
-    python benchmarks/int8_sampler.py --model runs/cs32/final
+    python benchmarks/sampler_variants.py               # SmolLM2: fp32 vs int8, 4 prompts x 8 samples x 128 tokens
+    python benchmarks/sampler_variants.py --compile     # instead: static_compiled against static
+    python benchmarks/sampler_variants.py --model runs/cs32/final
 
 Why it was tried: on this CPU (AVX2, no bf16 or VNNI) a decode step of 32 rows is bound by fp32 matmul rate,
 and the issue's sampler target (3x the plain sampler) sits at that roofline. Int8 products run at 2-4x the
@@ -13,15 +13,19 @@ log-probabilities it differentiates (the learner's fp32 model; `old_logp` is its
 mismatch is measured here teacher-forced on completions the fp32 model sampled: per-token KL(fp32 || int8),
 how often the two argmaxes agree, and the per-completion log importance ratio log p/q summed over tokens,
 whose spread says how far off-policy a group would be.
-Variants: every linear product in int8 (weights per output channel, activations per tensor, fbgemm's
+Speed is timed with no end-of-sequence token (every row samples all its new tokens), twice per variant,
+alternating. Variants: every linear product in int8 (weights per output channel, activations per tensor, fbgemm's
 reduced range), or only the output head (the largest single product, 49k x 576).
-Writes benchmarks/results/int8_sampler.json.
+`static_compiled` (agents/policies/static_sampler.py): the decode step compiled by torch.compile. Reported:
+the first round's seconds (compiling included), greedy tokens/s of both alternating, rows identical.
+Writes benchmarks/results/sampler_variants.json (with --compile: sampler_compile.json).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -30,6 +34,8 @@ from sampler import measure, prompts_of, roofline
 
 from reasongym.agents.policies import static_sampler
 from reasongym.agents.policies.sampler import make_sampler
+
+DEFAULT_OUT = "benchmarks/results/sampler_variants.json"
 
 
 def _int8(module):
@@ -137,6 +143,25 @@ def outlier_channels(model, prompts) -> dict:
     return ratios
 
 
+def compile_run(policy, prompts, new_tokens: int, kw: dict, reps: int = 4) -> dict:
+    """`static_compiled` against `static` on the same greedy rows (same tokens), alternating after
+    a first compiled round at full length (which pays for the compiling), `reps` times each."""
+    from torch._dynamo.utils import counters
+
+    samplers = {name: make_sampler(name, policy.model, **kw) for name in ("static", "static_compiled")}
+    static = measure(samplers["static"], prompts, 0.0, new_tokens)["rows"]
+    t = time.perf_counter()
+    compiled = measure(samplers["static_compiled"], prompts, 0.0, new_tokens)["rows"]
+    compile_s = time.perf_counter() - t
+    timed: dict[str, list[float]] = {name: [] for name in samplers}
+    for _ in range(reps):
+        for name, sampler in samplers.items():
+            timed[name].append(measure(sampler, prompts, 0.0, new_tokens)["tokens_per_s"])
+    return {"compile_and_first_round_s": compile_s, "graphs_compiled": int(counters["stats"]["unique_graphs"]),
+            "greedy_rows_identical": sum(a == b for a, b in zip(static, compiled)), "rows": len(prompts),
+            "greedy_tokens_per_s": timed, "compiled_over_static": sum(timed["static_compiled"]) / sum(timed["static"])}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="smollm2")
@@ -145,7 +170,9 @@ def main() -> None:
     p.add_argument("--new-tokens", type=int, default=128)
     p.add_argument("--mismatch-prompts", type=int, default=32)
     p.add_argument("--mismatch-tokens", type=int, default=48)
-    p.add_argument("--out", default="benchmarks/results/int8_sampler.json")
+    p.add_argument("--compile", action="store_true",
+                   help="instead: a torch.compile'd decode step against the eager one (slow to compile)")
+    p.add_argument("--out", default=DEFAULT_OUT)
     args = p.parse_args()
     from reasongym.agents.policies.hf import HFPolicy
 
@@ -158,15 +185,30 @@ def main() -> None:
     for sampler in (plain, static):  # warm-up: first calls pay for allocations and kernel selection
         measure(sampler, prompts, 0.0, 8)
     roof = roofline(policy.model, len(prompts))
-    speed = {}
-    for name, (sampler, cls) in variants.items():
-        def run(sampler=sampler):
-            return measure(sampler, prompts, 1.0, args.new_tokens)
-        r = with_weights(cls, run) if cls else run()
-        r.pop("rows")
+    if args.compile:  # its own run: inductor's compile workers would load the machine for the others
+        result = compile_run(policy, prompts, args.new_tokens, kw)
+        print(json.dumps(result, indent=1))
+        out = Path(args.out if args.out != DEFAULT_OUT else "benchmarks/results/sampler_compile.json")
+        out.write_text(json.dumps({"args": vars(args), "threads": torch.get_num_threads(), **result}, indent=1))
+        return
+    # speed: no end-of-sequence token, so every variant runs all rows for all new tokens (the same work;
+    # sampled rows that end at different times would make the live row counts differ), alternating twice
+    endless = {**kw, "eos_ids": []}
+    fixed = {"kv_cache": make_sampler("kv_cache", policy.model, **endless),
+             "static": make_sampler("static", policy.model, **endless)}
+    speed: dict[str, dict] = {}
+    for _ in range(2):
+        for name, (sampler, cls) in variants.items():
+            def run(sampler=fixed["kv_cache" if sampler is plain else "static"]):
+                return measure(sampler, prompts, 1.0, args.new_tokens)
+            r = with_weights(cls, run) if cls else run()
+            entry = speed.setdefault(name, {"tokens": r["tokens"], "seconds": 0.0, "runs": []})
+            entry["seconds"] += r["seconds"]
+            entry["runs"].append(r["tokens_per_s"])
+    for r in speed.values():
+        r["tokens_per_s"] = len(r["runs"]) * r["tokens"] / r["seconds"]
         r["share_of_fp32_roofline"] = r["tokens_per_s"] / roof["limit_tokens_per_s"]
-        r["x_kv_cache"] = r["tokens_per_s"] / speed["kv_cache"]["tokens_per_s"] if speed else 1.0
-        speed[name] = r
+        r["x_kv_cache"] = r["tokens_per_s"] / speed["kv_cache"]["tokens_per_s"]
     mismatch_prompts = prompts_of(policy, args.mismatch_prompts, 1, seed=1)
     drift = {name: mismatch(static, policy.model, mismatch_prompts, args.mismatch_tokens, cls)
              for name, (_, cls) in variants.items() if cls}
