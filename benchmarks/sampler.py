@@ -73,22 +73,34 @@ def measure(sampler, prompts, temperature: float, new_tokens: int, seed: int = 0
     return {"tokens": tokens, "seconds": dt, "tokens_per_s": tokens / dt, "rows": rows}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments of every sampler benchmark: the model and the rows (prompts x group x new tokens)."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--model", default="smollm2")
     p.add_argument("--prompts", type=int, default=4)
     p.add_argument("--group", type=int, default=8)
     p.add_argument("--new-tokens", type=int, default=128)
+    return p
+
+
+def load(args) -> tuple:
+    """The policy in fp32, its rows (each prompt `group` times) and the keywords that make its samplers."""
+    from reasongym.agents.policies.hf import HFPolicy
+
+    policy = HFPolicy.load(args.model, precision="fp32")
+    kw = {"eos_ids": policy.eos_ids, "pad_id": policy.tokenizer.pad_token_id, "dtype": torch.float32}
+    return policy, prompts_of(policy, args.prompts, args.group), kw
+
+
+def main() -> None:
+    p = parser(__doc__)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--reps", type=int, default=3, help="timed rounds per sampler, alternating")
     p.add_argument("--out", default="benchmarks/results/sampler.json")
     args = p.parse_args()
-    from reasongym.agents.policies.hf import HFPolicy
     from reasongym.agents.policies.sampler import make_sampler
 
-    policy = HFPolicy.load(args.model, precision="fp32")
-    prompts = prompts_of(policy, args.prompts, args.group)
-    kw = {"eos_ids": policy.eos_ids, "pad_id": policy.tokenizer.pad_token_id, "dtype": torch.float32}
+    policy, prompts, kw = load(args)
     samplers = {name: make_sampler(name, policy.model, **kw) for name in ("kv_cache", "static", "static_compiled")}
     greedy = {n: measure(s, prompts, 0.0, 32)["rows"] for n, s in samplers.items()}  # compiles static_compiled
     same = {n: sum(a == b for a, b in zip(greedy["kv_cache"], rows)) for n, rows in greedy.items() if n != "kv_cache"}

@@ -23,14 +23,13 @@ Writes benchmarks/results/sampler_variants.json (with --compile: sampler_compile
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import warnings
 from pathlib import Path
 
 import torch
-from sampler import measure, prompts_of, roofline
+from sampler import load, measure, parser, prompts_of, roofline
 
 from reasongym.agents.policies import static_sampler
 from reasongym.agents.policies.sampler import make_sampler
@@ -163,22 +162,14 @@ def compile_run(policy, prompts, new_tokens: int, kw: dict, reps: int = 4) -> di
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="smollm2")
-    p.add_argument("--prompts", type=int, default=4)
-    p.add_argument("--group", type=int, default=8)
-    p.add_argument("--new-tokens", type=int, default=128)
+    p = parser(__doc__)
     p.add_argument("--mismatch-prompts", type=int, default=32)
     p.add_argument("--mismatch-tokens", type=int, default=48)
     p.add_argument("--compile", action="store_true",
-                   help="instead: a torch.compile'd decode step against the eager one (slow to compile)")
+                   help="instead: static_compiled against static (slow to compile)")
     p.add_argument("--out", default=DEFAULT_OUT)
     args = p.parse_args()
-    from reasongym.agents.policies.hf import HFPolicy
-
-    policy = HFPolicy.load(args.model, precision="fp32")
-    prompts = prompts_of(policy, args.prompts, args.group)
-    kw = {"eos_ids": policy.eos_ids, "pad_id": policy.tokenizer.pad_token_id, "dtype": torch.float32}
+    policy, prompts, kw = load(args)
     plain, static = make_sampler("kv_cache", policy.model, **kw), make_sampler("static", policy.model, **kw)
     variants = {"kv_cache": (plain, None), "static fp32": (static, None),
                 "static, int8 head": (static, HeadInt8Weights), "static, int8 everywhere": (static, Int8Weights)}
