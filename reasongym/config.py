@@ -46,7 +46,7 @@ class AgentConfig(LossConfig):
     """Generation backend of the policy: static (a shared prefill, a preallocated KV cache and a lean decode
     step: agents/policies/static_sampler.py), static_compiled (the same with its decode step compiled by
     torch.compile: ~50 s to compile on 2 CPU cores, ~10 s from inductor's disk cache, then
-    1.05-1.17x: for long runs), kv_cache (the plain loop),
+    1.05-1.17x at 32 rows, none at 128: for long runs with small rounds), kv_cache (the plain loop),
     or module:Class of your own (see reasongym/agents/policies/sampler.py for the two methods it needs)."""
     pay_cut_off: bool = False
     """Pay a training reply that hit max_new_tokens without ending. false (default): it earns at most 0, so a

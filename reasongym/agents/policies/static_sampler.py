@@ -232,9 +232,9 @@ class CompiledStaticSampler(StaticCacheSampler):
     kept in inductor's on-disk cache). The step attends over the whole preallocated cache so its shapes do
     not change from token to token, and multiplies by the plain weights (oneDNN-packed ones cannot be
     traced); inductor fuses the work between the products. On the 2-core CPU of the README: ~50 s to
-    compile SmolLM2's step (~10 s from the disk cache), then 1.05-1.17x the tokens/s of `static`
-    (benchmarks/sampler_variants.py --compile), so it pays off on runs with more than ~10 minutes of
-    generation, not on the quick start.
+    compile SmolLM2's step (~10 s from the disk cache), then 1.05-1.17x the tokens/s of `static` at
+    32 rows and none at 128 (benchmarks/sampler_variants.py --compile, benchmarks/sampler.py), so it pays
+    off on long runs with small rounds, not on the quick start.
     Where compiling fails (no C++ compiler, an unsupported op) it warns once and runs the step uncompiled."""
 
     pack = False
