@@ -19,7 +19,7 @@ Why it is faster than KVCacheSampler on a CPU (same weights, same arithmetic, sa
 - Finished rows stop being sampled at once; the cache drops them when a quarter of its rows are finished
   (a compaction copies the cache, so it is not done for every finished row).
 - `agent.sampler=static_compiled` (CompiledStaticSampler, below) compiles the decode step with torch.compile:
-  slower to start (compiling), faster per token after; for long runs.
+  slower to start (compiling), then faster per token at 32 rows (not at 128); for long runs.
 
 The random stream is KVCacheSampler's (one uniform per live row per step, rows in prompt order), so with
 the same seed both samplers draw the same tokens wherever their logits agree (tests/agents/test_sampler.py).
