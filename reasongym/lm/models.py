@@ -12,11 +12,13 @@ first use converts it once to Hugging Face format under `$REASONGYM_CACHE` (defa
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 DEFAULT_MODEL = "smollm2"
@@ -100,7 +102,8 @@ def load_model_and_tokenizer(name: str | None, *, lora_r: int = 0, lora_alpha: i
 
         base_name = PeftConfig.from_pretrained(path).base_model_name_or_path
         base = AutoModelForCausalLM.from_pretrained(resolve_model(base_name), dtype=dtype)
-        model = PeftModel.from_pretrained(base, path, is_trainable=True)
+        with quiet_peft():
+            model = PeftModel.from_pretrained(base, path, is_trainable=True)
         tok_path = path if (Path(path) / "tokenizer_config.json").exists() else resolve_model(base_name)
     else:
         try:
@@ -111,11 +114,8 @@ def load_model_and_tokenizer(name: str | None, *, lora_r: int = 0, lora_alpha: i
                           "model=smollm2 for the embedded default.") from exc
         tok_path = path
         if lora_r > 0:
-            from peft import LoraConfig, get_peft_model
-
-            cfg = LoraConfig(r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=lora_dropout,
+            model = add_lora(model, r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=lora_dropout,
                              target_modules=lora_targets, task_type="CAUSAL_LM")
-            model = get_peft_model(model, cfg)
     tokenizer = AutoTokenizer.from_pretrained(tok_path)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -123,6 +123,24 @@ def load_model_and_tokenizer(name: str | None, *, lora_r: int = 0, lora_alpha: i
         raise ValueError(f"{path}: the tokenizer has no chat template; reasongym feeds chat messages. "
                          "Use an instruct/chat model or set tokenizer.chat_template and save it.")
     return model, tokenizer
+
+
+@contextlib.contextmanager
+def quiet_peft():
+    """peft wraps a model by reading its `is_gradient_checkpointing`, which transformers 5 deprecates with a
+    FutureWarning on every wrap; the warning is peft's to fix and tells our user nothing, so it is silenced
+    around peft's wrapping calls (here and in `add_lora`) and nowhere else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
+
+
+def add_lora(model, **lora):
+    """`model` wrapped by peft with a fresh LoRA adapter (`lora`: LoraConfig's keywords)."""
+    from peft import LoraConfig, get_peft_model
+
+    with quiet_peft():
+        return get_peft_model(model, LoraConfig(**lora))
 
 
 def check_model(name: str | None, key: str = "model") -> None:

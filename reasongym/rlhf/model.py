@@ -86,10 +86,10 @@ class RewardModel(nn.Module):
         if layers:
             _keep_first_layers(model, layers)
         if trainable == "lora":
-            from peft import LoraConfig, get_peft_model
+            from reasongym.lm.models import add_lora
 
-            model = get_peft_model(model, LoraConfig(r=lora_r, lora_alpha=lora_alpha or 2 * lora_r,
-                                                     target_modules="all-linear", task_type="SEQ_CLS"))
+            model = add_lora(model, r=lora_r, lora_alpha=lora_alpha or 2 * lora_r, target_modules="all-linear",
+                             task_type="SEQ_CLS")
         elif trainable == "top":
             _train_top_layers(model, top_layers)
         return cls(model, tokenizer, max_len=max_len, prompt_turns=prompt_turns, precision=precision,

@@ -1,5 +1,7 @@
 """HFPolicy on a tiny offline model: chat template, sampling, chunked log-probs, LoRA, saving."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -84,7 +86,10 @@ def test_chunked_logprobs_gradients_match(policy):
 
 
 def test_lora_trains_only_the_adapter_and_saves_adapter_and_merged(tiny_model_dir, tmp_path):
-    pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+    with warnings.catch_warnings(record=True) as caught:  # peft's deprecated-attribute warning is not shown
+        warnings.simplefilter("always")
+        pol = HFPolicy.load(str(tiny_model_dir), precision="fp32", lora_r=4)
+    assert not [w for w in caught if "is_gradient_checkpointing" in str(w.message)]
     trainable = [n for n, p in pol.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
     with torch.no_grad():  # make the adapter do something, so merged != base
@@ -94,7 +99,10 @@ def test_lora_trains_only_the_adapter_and_saves_adapter_and_merged(tiny_model_di
     before = pol.act([MSG], SamplingParams(temperature=0, max_new_tokens=8))[0].token_ids
     pol.save(str(tmp_path / "final"))
     merged = HFPolicy.load(str(tmp_path / "final"), precision="fp32")
-    adapter = HFPolicy.load(str(tmp_path / "final" / "adapter"), precision="fp32")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        adapter = HFPolicy.load(str(tmp_path / "final" / "adapter"), precision="fp32")
+    assert not [w for w in caught if "is_gradient_checkpointing" in str(w.message)]
     assert not hasattr(merged.model, "disable_adapter")
     assert hasattr(adapter.model, "disable_adapter")
     for p in (merged, adapter):
