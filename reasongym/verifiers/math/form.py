@@ -45,7 +45,6 @@ from reasongym.verifiers.math.units import strip_units
 LITERAL_FORMS = ("number", "literal", "fraction", "equation", "roots", "pair")
 STRUCTURAL_FORMS = ("expanded", "simplified", "factored", "expression")
 FORMS = LITERAL_FORMS + STRUCTURAL_FORMS
-FRACTION = re.compile(r"(?:^|[^\d])(\d+)/(\d+)$|\\frac\{-?(\d+)\}\{(\d+)\}")
 POWER = re.compile(r"(\d+)\^")
 
 
@@ -59,15 +58,17 @@ def check_form_name(form: str) -> str:
 def literal_problem_of(value: str, reduced: bool = True) -> str | None:
     """Why `value` (one normalised item) is not a number literal, or None when it is one."""
     bare = strip_units(strip_text_wrappers(value))
-    if parse_number(bare) is None:
+    number = parse_number(bare)
+    if number is None:
         return f"not a number: {value[:60]!r} must be worked out to a number"
     body = split_unit_flags(bare)[0].replace(" ", "")
     for m in POWER.finditer(body):
         if m.group(1) != "10":
             return f"not a number: {value[:60]!r} is a power left unevaluated"
-    m = FRACTION.search(body)
-    if m and reduced:
-        a, b = (int(g) for g in (m.groups()[:2] if m.group(1) else m.groups()[2:]))
+    # the fraction as the parser read it, so that no wrapping the parser looks through (`(6/9)`,
+    # `\left(6/9\right)`, `x = (6/9)`) hides it from this check
+    if reduced and number.fraction is not None:
+        a, b = number.fraction
         if b == 1 or math.gcd(a, b) != 1:
             return f"not reduced: {value[:60]!r} is a fraction that is not in lowest terms"
     return None

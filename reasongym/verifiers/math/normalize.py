@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 UNICODE = {
@@ -171,6 +171,9 @@ class Number:
     digits: int | None = None
     percent: bool = False
     degree: bool = False
+    fraction: tuple[int, int] | None = field(default=None, compare=False)
+    """Numerator and denominator as written, when the literal is (or ends in) a fraction: `(6/9)` gives
+    (6, 9), `2\\frac{2}{4}` gives (2, 4). Whether it is reduced is read from here, whatever wraps it."""
 
     def __str__(self) -> str:
         v = self.value
@@ -222,40 +225,44 @@ def parse_number(s: str) -> Number | None:
         sign, s = (-1 if s[0] == "-" else 1), s[1:]
         if s.startswith("(") and s.endswith(")"):
             s = s[1:-1]
-    value, digits = _number_body(s)
+    value, digits, fraction = _number_body(s)
     if value is None:
         return None
-    return Number(sign * value, digits, percent, degree)
+    return Number(sign * value, digits, percent, degree, fraction)
 
 
-def _number_body(s: str) -> tuple[Fraction | None, int | None]:
+def _number_body(s: str) -> tuple[Fraction | None, int | None, tuple[int, int] | None]:
+    """(value, decimals written, fraction as written) of an unsigned literal; value None when it is not one."""
     if re.fullmatch(DEC, s):
-        return _dec(s)
+        return (*_dec(s), None)
     m = re.fullmatch(r"(\d*)\.(\d*)\\overline\{(\d+)\}", s) or re.fullmatch(r"(\d*)\.(\d*)\((\d+)\)", s)
     if m:  # repeating decimal: 0.1(6) = 0.1666...
         whole, fixed, rep = m.group(1) or "0", m.group(2), m.group(3)
         base = Fraction(int(whole + fixed), 10 ** len(fixed))
-        return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed)), None
+        return base + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed)), None, None
     m = re.fullmatch(rf"({INT})/({INT})", s) or re.fullmatch(rf"\\frac\{{({INT})\}}\{{({INT})\}}", s)
     if m and int(m.group(2)) != 0:
-        return Fraction(int(m.group(1)), int(m.group(2))), None
+        a, b = int(m.group(1)), int(m.group(2))
+        return Fraction(a, b), None, (a, b)
     m = re.fullmatch(rf"\\frac\{{-({INT})\}}\{{({INT})\}}", s)
     if m and int(m.group(2)) != 0:
-        return -Fraction(int(m.group(1)), int(m.group(2))), None
+        a, b = int(m.group(1)), int(m.group(2))
+        return -Fraction(a, b), None, (a, b)
     m = re.fullmatch(rf"({INT})\\frac\{{({INT})\}}\{{({INT})\}}", s)
     if m and int(m.group(3)) != 0 and int(m.group(2)) < int(m.group(3)):  # mixed number 2\frac{1}{3}
-        return int(m.group(1)) + Fraction(int(m.group(2)), int(m.group(3))), None
+        a, b = int(m.group(2)), int(m.group(3))
+        return int(m.group(1)) + Fraction(a, b), None, (a, b)
     m = re.fullmatch(rf"({DEC})(?:\\times|\\cdot|\*|x)10\^\{{?([-+]?{INT})\}}?", s) or \
         re.fullmatch(rf"({DEC})[eE]([-+]?{INT})", s)
     if m and abs(int(m.group(2))) <= 400:
         mant, _ = _dec(m.group(1))
-        return mant * Fraction(10) ** int(m.group(2)), None
+        return mant * Fraction(10) ** int(m.group(2)), None, None
     m = re.fullmatch(rf"({INT})\^\{{?([-+]?{INT})\}}?", s)
     if m:
         base, exp = int(m.group(1)), int(m.group(2))
         if base in (0, 1) or (base > 1 and abs(exp) * len(str(base)) <= MAX_DIGITS):
-            return (Fraction(base) ** exp if base or exp >= 0 else None), None
-    return None, None
+            return (Fraction(base) ** exp if base or exp >= 0 else None), None, None
+    return None, None, None
 
 
 

@@ -125,3 +125,21 @@ def test_generators_pay_their_solutions_and_never_the_question(kind):
             for piece in restatements(task):
                 verdict = verifier.verify(task, f"\\boxed{{{piece}}}")
                 assert verdict.reward == 0.0, (task.question, piece, verdict.info["reason"])
+
+
+# An unreduced fraction in whatever wrapping the number parser looks through. GRPO on the quick start found
+# `\boxed{(6/9)}`: parentheses hid 6/9 from a regex that wanted the fraction at the end of the string.
+WRAPPED = ["{v}", "({v})", "(({v}))", r"\left({v}\right)", "{{({v})}}", "(+{v})", "x = ({v})", r"\text{{{v}}}",
+           "{v}.", "${v}$", r"\mathbf{{{v}}}"]
+
+
+@pytest.mark.parametrize("wrap", WRAPPED)
+@pytest.mark.parametrize("unreduced, gold", [("6/9", "2/3"), (r"\frac{6}{9}", "2/3"), ("74/2", "37"),
+                                             (r"2\frac{2}{4}", r"5/2")])
+def test_an_unreduced_fraction_does_not_pay_in_any_wrapping(wrap, unreduced, gold):
+    answer = wrap.format(v=unreduced)
+    for form in ("fraction", "number"):
+        result = check(f"The answer is \\boxed{{{answer}}}.", gold, form=form)
+        assert not result.equal and result.status == "wrong_form", (answer, form, result.reason)
+    reduced = wrap.format(v=gold)  # the same wrapping of the reduced answer still pays
+    assert check(f"The answer is \\boxed{{{reduced}}}.", gold, form="fraction").equal, reduced
