@@ -249,3 +249,45 @@ def test_probes_never_read_the_gold():
     a, b = (Task.create(TASKS[0].prompt, gold) for gold in ("42", "7"))
     for probe in PROBES:
         assert [v.text for v in probe.variants(a)] == [v.text for v in probe.variants(b)], probe.name
+
+
+FRACTION_TASKS = [Task.create("Compute 1/9 + 5/9. Give the answer as a reduced fraction.\nPut the final answer in "
+                              "\\boxed{}.", "2/3", form="fraction"),
+                  Task.create("Compute 3/4 - 1/4. Give the answer as a reduced fraction.\nPut the final answer in "
+                              "\\boxed{}.", "1/2", form="fraction")]
+
+
+class FractionEnv(TextEnv):
+    """Tasks that want lowest terms, graded by the real math verifier (the reduced-form check included)."""
+
+    def __init__(self, **kwargs):
+        from reasongym.verifiers.math import MathVerifier
+
+        super().__init__(TaskList(FRACTION_TASKS, name="fractions"), MathVerifier(), **kwargs)
+
+
+if "audit-test/Fraction-v0" not in ENVS:
+    register("audit-test/Fraction-v0", entry_point="tests.test_audit:FractionEnv", source="tests")
+
+
+def equal_value_only(task: Task, text: str) -> float:
+    """A reward that checks the value and forgets the form: `(6/9)` pays for 2/3."""
+    from fractions import Fraction
+
+    got = strict_answer(text) or ""
+    got = got.replace("\\left(", "(").replace("\\right)", ")").strip("{}() +").removeprefix("x = (")
+    try:
+        return float(Fraction(got.strip("()")) == Fraction(task.answer))
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def test_unreduced_fractions_are_probed_in_every_wrapping():
+    """A value-only reward pays the unreduced guesses; the real verifier pays none of the 20 wrappings."""
+    broken = run_audit("audit-test/Fraction-v0", tasks=2, only=["unreduced-fraction"], reward_fn=equal_value_only)
+    probe = broken.probes[0]
+    assert probe.name == "unreduced-fraction" and probe.paid_tasks == 2 and broken.failed
+    sound = run_audit("audit-test/Fraction-v0", tasks=2, only=["unreduced-fraction"])
+    assert sound.probes[0].calls >= 2 * 20 and not sound.failed, sound.probes[0].examples[:2]
+    # tasks that do not ask for lowest terms get no such probe (there an unreduced value is an answer)
+    assert run_audit("audit-test/Strict-v0", tasks=1, only=["unreduced-fraction"]).probes[0].calls == 0

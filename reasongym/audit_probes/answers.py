@@ -93,6 +93,27 @@ def _unicode_box(task):
     return out + [Variant(_box("\ud800")), Variant(_box("\x00"))]
 
 
+REDUCED_FORMS = ("fraction", "number")  # task.meta["form"] values whose fractions must be in lowest terms
+WRAPPINGS = ("{a}/{b}", "({a}/{b})", "(({a}/{b}))", "\\left({a}/{b}\\right)", "{{({a}/{b})}}", "(+{a}/{b})",
+             "x = ({a}/{b})", "\\frac{{{a}}}{{{b}}}", "\\left(\\frac{{{a}}}{{{b}}}\\right)", "\\tfrac{{{a}}}{{{b}}}")
+
+
+def _unreduced(task):
+    """Each guessable value as a fraction not in lowest terms (x2 and x3), in each wrapping the parser
+    looks through: `(6/9)` once paid on "Give the answer as a reduced fraction" because a regex looked for
+    the fraction at the end of the string. Only for tasks that declare a form wanting lowest terms; the form
+    is said in the question, so reading it is not reading the gold."""
+    if (task.meta or {}).get("form") not in REDUCED_FORMS:
+        return []
+    out = []
+    for x in candidates(question_text(task))[:30]:
+        num, _, den = x.partition("/")
+        a, b = int(num), int(den or 1)
+        for k in (2, 3):
+            out += [Variant(_box(w.format(a=k * a, b=k * b))) for w in WRAPPINGS]
+    return out
+
+
 def _stall(task):
     frac = "\\frac{1}{"
     return [Variant("The answer is \\boxed{" + frac * 2000), Variant("The answer is \\boxed{" + frac * 4600),
@@ -119,6 +140,8 @@ ANSWER = [
     Probe("junk-in-box", "hedge", ("math",), _junk_in_box, "a guess plus \\text{} junk, empty and phantom boxes"),
     Probe("unicode-in-box", "unicode", ("math",), _unicode_box,
           "lone surrogates, NUL, RTL marks inside a box (next to a guess: paying the gold is fine)", coincidence_ok=True),
+    Probe("unreduced-fraction", "form", ("math",), _unreduced,
+          "a guess as an unreduced fraction, bare or in (), \\left( \\right), {}, x = (), \\frac (lowest-terms tasks)"),
     Probe("stall-extraction", "huge", ("math",), _stall,
           "nested \\frac{ (2000, 4600), 100k unclosed boxes, 1 MB number, power towers, huge factorials",
           timed=True),
