@@ -9,10 +9,9 @@ started from it). For each seed it writes a third model, BEFORE plus random nois
 equals that of AFTER - BEFORE tensor by tensor, then scores all of them greedily on the trainer's
 held-out tasks (`python -m reasongym.evaluate ... env=math-heldout samples=0`) and reads, against BEFORE,
 the tasks that went right -> wrong and wrong -> right (evaluate's paired McNemar comparison, with its p),
-and counts the completions that changed at all. If AFTER's
-counts look like the random update's, the run moved the held-out answers about as a blind step of its
-size would; gains show up as wrong -> right exceeding right -> wrong by more than the random update's
-spread. Writes benchmarks/results/update_churn.json; the graded completions stay in --out.
+and counts the completions that changed at all. If AFTER's counts look like the random update's, the run
+moved the held-out answers about as a blind step of its size would; gains show up as wrong -> right
+exceeding right -> wrong by more than the random update's spread. Writes benchmarks/results/update_churn.json; the graded completions stay in --out.
 """
 
 from __future__ import annotations

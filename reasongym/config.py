@@ -89,7 +89,7 @@ class AgentConfig(LossConfig):
     lr: float = 1e-5
     """Peak learning rate (AdamW). Full fine-tuning of 135M: ~1e-5..2e-5. 1e-5 is the quick start: 6 groups
     of 8 per step are noisy, and at 2e-5 a coin-flip reward cost 10 held-out points in 19 steps while the
-    real one ended 5.5 below its cold start; at 1e-5 three seeds ended +2.0, +1.5, +1.5 (README Results);
+    real one ended 5.5 below its cold start; at 1e-5 four seeds ended +2.0, +0.0, +1.5, +1.5 (README Results);
     at 5e-5 the noise cost 10 points by step 8. LoRA: ~1e-4..5e-4."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
