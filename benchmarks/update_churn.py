@@ -26,6 +26,7 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from reasongym.evaluate import main as evaluate
+from reasongym.runs.log import read_jsonl
 
 RESULTS = Path(__file__).parent / "results" / "update_churn.json"
 
@@ -59,10 +60,8 @@ def churn(out: Path, reference: str) -> dict[str, dict]:
     right -> wrong and wrong -> right flips, with McNemar's p) and how many completions changed at all."""
     doc = json.loads((out / "results.json").read_text())
     completions: dict[str, dict] = {}
-    for line in (out / "samples.jsonl").read_text().splitlines():
-        if line.strip():
-            r = json.loads(line)
-            completions.setdefault(r["policy"], {})[r["task_id"]] = r["completion"]
+    for r in read_jsonl(out / "samples.jsonl"):
+        completions.setdefault(r["policy"], {})[r["task_id"]] = r["completion"]
     ref = completions[reference]
     counts: dict[str, dict] = {}
     for c in doc["comparisons"]:
