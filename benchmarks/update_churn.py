@@ -2,7 +2,7 @@
 usefully, than a random update of the same size?
 
     python benchmarks/update_churn.py runs/cs32/final runs/quick-shared26/final
-    python benchmarks/update_churn.py BEFORE AFTER --limit 200 --seeds 2
+    python benchmarks/update_churn.py BEFORE AFTER --limit 200 --seeds 2 --json benchmarks/results/update_churn_X.json
 
 BEFORE and AFTER are two model folders of the same architecture (a cold start and the GRPO run that
 started from it). For each seed it writes a third model, BEFORE plus random noise whose Frobenius norm
@@ -11,7 +11,8 @@ held-out tasks (`python -m reasongym.evaluate ... env=math-heldout samples=0`) a
 the tasks that went right -> wrong and wrong -> right (evaluate's paired McNemar comparison, with its p),
 and counts the completions that changed at all. If AFTER's counts look like the random update's, the run
 moved the held-out answers about as a blind step of its size would; gains show up as wrong -> right
-exceeding right -> wrong by more than the random update's spread. Writes benchmarks/results/update_churn.json; the graded completions stay in --out.
+exceeding right -> wrong by more than the random update's spread. Writes the report to --json
+(benchmarks/results/update_churn.json unless given); the graded completions stay in --out.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=200)
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--out", default="evals/update-churn", help="evaluation folder (samples.jsonl stays there)")
+    ap.add_argument("--json", type=Path, default=RESULTS, help="where the report goes (default: %(default)s)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folders = [Path(tmp) / f"random-{seed}" for seed in range(args.seeds)]
@@ -94,8 +96,8 @@ def main() -> None:
     report = {"before": args.before, "after": args.after, "tasks": args.limit,
               "update": size, "after_vs_before": counts[args.after],
               "random_vs_before": [counts[r] for r in randoms], "before_accuracy": counts["reference_accuracy"]}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
 
 
