@@ -75,3 +75,12 @@ def test_kinds_pick_the_right_probes():
     for env, kind in ((math_env, "math"), (code_env, "code")):
         _, info = env.reset(seed=0)
         assert detect_kind(env, info["task"]) == kind
+
+
+def test_math_v0_lowest_terms_tasks_meet_the_unreduced_fraction_probe():
+    """The 2-task sample above may hold no task that asks for lowest terms, so the probe for unreduced
+    fractions in wrappings (`\\boxed{((10/2))}`, the hack a GRPO run found) gets its own draw of Math-v0."""
+    report = run_audit("reasongym/Math-v0", tasks=12, seed=0, only=["unreduced-fraction"])
+    probe = report.probes[0]
+    assert probe.calls > 100, f"12 Math-v0 tasks gave the probe {probe.calls} completions: none asks for lowest terms?"
+    assert not report.failed, failures(report)
