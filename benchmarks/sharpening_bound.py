@@ -9,9 +9,9 @@ GRPO with a binary reward learns from groups that hold a right and a wrong answe
 mostly moves probability onto answers the policy already writes. A task counts as reachable when the policy
 got it right greedily or in at least one of its k samples (at the training temperature). The bound is the
 share of reachable tasks: greedy accuracy after GRPO above it needs answers the policy never produced in
-k tries, i.e. new skill rather than sharpening. Reads the evaluate folder (settings.json, results.json,
-samples.jsonl; one policy, one environment), rebuilds the task list to group by `meta["kind"]`, prints a
-table and writes it as JSON.
+k tries, i.e. new skill rather than sharpening. Reads the evaluate folder (results.json and samples.jsonl;
+one environment; --policy picks one of several policies), rebuilds the task list to group the tasks by
+`meta["kind"]`, prints a table and writes it as JSON (--json).
 """
 
 from __future__ import annotations
@@ -26,15 +26,29 @@ from reasongym.runs.log import read_jsonl
 from reasongym.runs.progress import wilson
 
 
-def bound(folder: Path) -> dict:
-    """Per kind and overall: tasks, greedy right, reachable (greedy or >= 1 of k samples right)."""
+def bound(folder: Path, policy: str = "") -> dict:
+    """Per kind and overall: tasks, greedy right, reachable (greedy or >= 1 of k samples right), for `policy`
+    (may be left out when the evaluation has one policy)."""
     doc = json.loads((folder / "results.json").read_text())
     cfg = doc["config"]
+    if len(doc["envs"]) != 1:
+        raise ValueError(f"{folder / 'results.json'}: {len(doc['envs'])} environments ({', '.join(doc['envs'])}); "
+                         "evaluate one environment per folder for this bound")
+    policies = list(doc.get("policies") or [])
+    if not policy:
+        if len(policies) > 1:
+            raise ValueError(f"{folder / 'results.json'} holds {len(policies)} policies ({', '.join(policies)}): "
+                             "name one with --policy")
+        policy = policies[0] if policies else ""
+    elif policy not in policies:
+        raise ValueError(f"--policy {policy!r} is not in {folder / 'results.json'} ({', '.join(policies)})")
     (env_name, env_doc), = doc["envs"].items()
     suite = load_suite(env_name, env_doc["kwargs"], limit=cfg["limit"], task_seed=cfg["task_seed"])
     kind = {t.id: str(t.meta.get("kind", "all")) for t in suite.tasks}
     greedy, hits = {}, defaultdict(int)
     for row in read_jsonl(folder / "samples.jsonl"):
+        if policy and row.get("policy") != policy:
+            continue
         if row["mode"] == "greedy":
             greedy[row["task_id"]] = bool(row["correct"])
         else:
@@ -54,16 +68,17 @@ def bound(folder: Path) -> dict:
     for r in rows.values():
         r["bound_pct"] = round(100 * r["reachable"] / r["tasks"], 1)
         r["bound_interval"] = [round(100 * x, 1) for x in wilson(r["reachable"] / r["tasks"], r["tasks"])]
-    return {"evaluation": cfg.get("out", str(folder)), "command": doc["command"], "samples": cfg["samples"],
+    return {"evaluation": cfg.get("out", str(folder)), "policy": policy, "command": doc["command"], "samples": cfg["samples"],
             "temperature": cfg["temperature"], "by_kind": dict(sorted(rows.items()))}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path, help="a reasongym.evaluate output folder with samples > 0")
+    ap.add_argument("--policy", default="", help="which policy, when the evaluation holds several")
     ap.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = ap.parse_args()
-    report = bound(args.folder)
+    report = bound(args.folder, args.policy)
     print(f"{'kind':<12} {'tasks':>5} {'greedy':>6} {'sampled only':>12} {'bound':>20}")
     for name, r in report["by_kind"].items():
         lo, hi = r["bound_interval"]

@@ -23,6 +23,7 @@ def load_script():
 def write_eval(folder: Path, rows: list[dict], limit: int) -> None:
     folder.mkdir()
     doc = {"command": "python -m reasongym.evaluate ...", "envs": {"math-heldout": {"kwargs": {"split": "heldout"}}},
+           "policies": {p: {} for p in dict.fromkeys(r["policy"] for r in rows)},
            "config": {"limit": limit, "task_seed": HELDOUT_SEED, "samples": 2, "temperature": 1.3}}
     (folder / "results.json").write_text(json.dumps(doc))
     (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -32,10 +33,15 @@ def test_reachable_counts_greedy_or_any_sample(tmp_path):
     tasks = load_suite("math-heldout", limit=4).tasks
     right = {  # task index -> (greedy, sample 0, sample 1)
         0: (True, False, False), 1: (False, False, True), 2: (False, False, False), 3: (True, True, True)}
-    rows = [{"task_id": tasks[i].id, "mode": mode, "correct": flags[j]}
+    rows = [{"policy": "a", "task_id": tasks[i].id, "mode": mode, "correct": flags[j]}
             for i, flags in right.items() for j, mode in enumerate(("greedy", "sample", "sample"))]
+    rows += [{**r, "policy": "b", "correct": True} for r in rows]  # a second policy that gets everything right
     write_eval(tmp_path / "eval", rows, limit=4)
-    report = load_script().bound(tmp_path / "eval")
+    script = load_script()
+    with pytest.raises(ValueError, match="holds 2 policies"):
+        script.bound(tmp_path / "eval")
+    assert script.bound(tmp_path / "eval", "b")["by_kind"]["all"]["bound_pct"] == 100.0
+    report = script.bound(tmp_path / "eval", "a")
     every = report["by_kind"]["all"]
     assert (every["tasks"], every["greedy"], every["reachable"], every["sampled_only"]) == (4, 2, 3, 1)
     assert every["bound_pct"] == 75.0
@@ -45,6 +51,6 @@ def test_reachable_counts_greedy_or_any_sample(tmp_path):
 
 def test_an_unfinished_evaluation_is_named(tmp_path):
     tasks = load_suite("math-heldout", limit=2).tasks
-    write_eval(tmp_path / "eval", [{"task_id": tasks[0].id, "mode": "greedy", "correct": True}], limit=2)
+    write_eval(tmp_path / "eval", [{"policy": "a", "task_id": tasks[0].id, "mode": "greedy", "correct": True}], limit=2)
     with pytest.raises(ValueError, match="no greedy completion for 1 of 2 tasks"):
         load_script().bound(tmp_path / "eval")
