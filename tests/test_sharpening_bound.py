@@ -20,11 +20,11 @@ def load_script():
     return module
 
 
-def write_eval(folder: Path, rows: list[dict], limit: int) -> None:
+def write_eval(folder: Path, rows: list[dict], limit: int, samples: int = 2) -> None:
     folder.mkdir()
     doc = {"command": "python -m reasongym.evaluate ...", "envs": {"math-heldout": {"kwargs": {"split": "heldout"}}},
            "policies": {p: {} for p in dict.fromkeys(r["policy"] for r in rows)},
-           "config": {"limit": limit, "task_seed": HELDOUT_SEED, "samples": 2, "temperature": 1.3}}
+           "config": {"limit": limit, "task_seed": HELDOUT_SEED, "samples": samples, "temperature": 1.3}}
     (folder / "results.json").write_text(json.dumps(doc))
     (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
@@ -53,4 +53,12 @@ def test_an_unfinished_evaluation_is_named(tmp_path):
     tasks = load_suite("math-heldout", limit=2).tasks
     write_eval(tmp_path / "eval", [{"policy": "a", "task_id": tasks[0].id, "mode": "greedy", "correct": True}], limit=2)
     with pytest.raises(ValueError, match="no greedy completion for 1 of 2 tasks"):
+        load_script().bound(tmp_path / "eval")
+
+
+def test_a_greedy_only_evaluation_is_refused(tmp_path):
+    tasks = load_suite("math-heldout", limit=1).tasks
+    write_eval(tmp_path / "eval", [{"policy": "a", "task_id": tasks[0].id, "mode": "greedy", "correct": True}],
+               limit=1, samples=0)
+    with pytest.raises(ValueError, match="samples=0"):
         load_script().bound(tmp_path / "eval")
