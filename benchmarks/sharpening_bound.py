@@ -21,8 +21,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from reasongym.evaluation.samples import SampleStore
 from reasongym.evaluation.suites import load_suite
-from reasongym.runs.log import read_jsonl
 from reasongym.runs.progress import wilson
 
 
@@ -35,11 +35,13 @@ def bound(folder: Path, policy: str = "") -> dict:
         raise ValueError(f"{folder / 'results.json'}: {len(doc['envs'])} environments ({', '.join(doc['envs'])}); "
                          "evaluate one environment per folder for this bound")
     policies = list(doc.get("policies") or [])
+    if not policies:
+        raise ValueError(f"{folder / 'results.json'} names no policy: is it a reasongym.evaluate results.json?")
     if not policy:
         if len(policies) > 1:
             raise ValueError(f"{folder / 'results.json'} holds {len(policies)} policies ({', '.join(policies)}): "
                              "name one with --policy")
-        policy = policies[0] if policies else ""
+        policy = policies[0]
     elif policy not in policies:
         raise ValueError(f"--policy {policy!r} is not in {folder / 'results.json'} ({', '.join(policies)})")
     if not cfg.get("samples"):
@@ -48,14 +50,9 @@ def bound(folder: Path, policy: str = "") -> dict:
     (env_name, env_doc), = doc["envs"].items()
     suite = load_suite(env_name, env_doc["kwargs"], limit=cfg["limit"], task_seed=cfg["task_seed"])
     kind = {t.id: str(t.meta.get("kind", "(no kind)")) for t in suite.tasks}
-    greedy, hits = {}, defaultdict(int)
-    for row in read_jsonl(folder / "samples.jsonl"):
-        if policy and row.get("policy") != policy:
-            continue
-        if row["mode"] == "greedy":
-            greedy[row["task_id"]] = bool(row["correct"])
-        else:
-            hits[row["task_id"]] += int(bool(row["correct"]))
+    by_task = SampleStore(folder / "samples.jsonl").by_task(policy, env_name)  # one row per key, as evaluate reads it
+    greedy = {t: bool(modes["greedy"][0]["correct"]) for t, modes in by_task.items() if modes.get("greedy")}
+    hits = {t: sum(bool(r["correct"]) for r in modes.get("sample", [])) for t, modes in by_task.items()}
     missing = [t for t in kind if t not in greedy] if cfg.get("greedy", True) else []
     if missing:
         raise ValueError(f"{folder / 'samples.jsonl'}: no greedy completion for {len(missing)} of {len(kind)} tasks "
@@ -67,8 +64,8 @@ def bound(folder: Path, policy: str = "") -> dict:
             r["tasks"] += 1
             right = greedy.get(task_id, False)  # greedy=false evaluations: samples only
             r["greedy"] += right
-            r["reachable"] += right or hits[task_id] > 0
-            r["sampled_only"] += (not right) and hits[task_id] > 0
+            r["reachable"] += right or hits.get(task_id, 0) > 0
+            r["sampled_only"] += (not right) and hits.get(task_id, 0) > 0
     for r in rows.values():
         r["bound_pct"] = round(100 * r["reachable"] / r["tasks"], 1)
         r["bound_interval"] = [round(100 * x, 1) for x in wilson(r["reachable"] / r["tasks"], r["tasks"])]

@@ -26,6 +26,7 @@ def write_eval(folder: Path, rows: list[dict], limit: int, samples: int = 2) -> 
            "policies": {p: {} for p in dict.fromkeys(r["policy"] for r in rows)},
            "config": {"limit": limit, "task_seed": HELDOUT_SEED, "samples": samples, "temperature": 1.3}}
     (folder / "results.json").write_text(json.dumps(doc))
+    rows = [{"env": "math-heldout", "sample": 0, **r} for r in rows]
     (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
@@ -33,8 +34,9 @@ def test_reachable_counts_greedy_or_any_sample(tmp_path):
     tasks = load_suite("math-heldout", limit=4).tasks
     right = {  # task index -> (greedy, sample 0, sample 1)
         0: (True, False, False), 1: (False, False, True), 2: (False, False, False), 3: (True, True, True)}
-    rows = [{"policy": "a", "task_id": tasks[i].id, "mode": mode, "correct": flags[j]}
-            for i, flags in right.items() for j, mode in enumerate(("greedy", "sample", "sample"))]
+    modes = (("greedy", 0), ("sample", 0), ("sample", 1))
+    rows = [{"policy": "a", "task_id": tasks[i].id, "mode": mode, "sample": n, "correct": flags[j]}
+            for i, flags in right.items() for j, (mode, n) in enumerate(modes)]
     rows += [{**r, "policy": "b", "correct": True} for r in rows]  # a second policy that gets everything right
     write_eval(tmp_path / "eval", rows, limit=4)
     script = load_script()
